@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { ConfigError } from '@tokendesk/server'
+import { apikey } from './commands/apikey.js'
+import { company } from './commands/company.js'
+import { migrate } from './commands/migrate.js'
+import { serve } from './commands/serve.js'
+import { err, out } from './output.js'
+import { EXIT, USAGE, UsageError } from './usage.js'
+
+/**
+ * The `tokendesk` command (operations.md, CLI). Exit codes: 0 success, 1 the operation failed
+ * (one line on stderr, or every problem of an invalid configuration), 2 bad usage.
+ */
+const COMMANDS: Record<string, (args: readonly string[]) => Promise<void>> = {
+  serve,
+  migrate,
+  company,
+  apikey,
+}
+
+/** Commands of operations.md that later issues bring; they say so rather than pretend. */
+const NOT_YET = new Set(['agentkey', 'users', 'tokens', 'remote'])
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const [command, ...args] = argv
+  if (command === undefined) {
+    err(USAGE)
+    return EXIT.usage
+  }
+  if (command === 'help' || command === '--help' || command === '-h' || wantsHelp(args)) {
+    out(USAGE)
+    return EXIT.ok
+  }
+  try {
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
+    if (run) {
+      await run(args)
+      return EXIT.ok
+    }
+    if (NOT_YET.has(command)) {
+      err(`tokendesk: '${command}' is not available yet in this version`)
+      return EXIT.usage
+    }
+    throw new UsageError(`unknown command '${command}'`)
+  } catch (error) {
+    return report(error)
+  }
+}
+
+/** `--help` / `-h` anywhere before a `--` separator. */
+const wantsHelp = (args: readonly string[]): boolean => {
+  const end = args.indexOf('--')
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')
+}
+
+const report = (error: unknown): number => {
+  if (error instanceof UsageError) {
+    err(`tokendesk: ${error.message} (see 'tokendesk help')`)
+    return EXIT.usage
+  }
+  if (error instanceof ConfigError) {
+    err('tokendesk: invalid configuration:')
+    for (const problem of error.problems) err(`  - ${problem}`)
+    return EXIT.failed
+  }
+  // CliError, DomainError, driver and file-system errors: their message, without the stack.
+  const message = error instanceof Error ? error.message : String(error)
+  err(`tokendesk: ${message.split('\n')[0]}`)
+  return EXIT.failed
+}
+
+const code = await main(process.argv.slice(2))
+process.exitCode = code
+// Exit once stdout and stderr have drained, even if a library left a handle open.
+setTimeout(() => process.exit(code), 2000).unref()

@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import {
+  type CompanySettings,
+  DomainError,
+  type RateLimitSettings,
+  roleAllows,
+} from '@tokendesk/core'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import type { Logger } from 'pino'
+import { publicUrlOf } from './config/load.js'
+import { acceptedAudiences } from './http/audience.js'
+import { createAuthenticator, tokenFromHeaders } from './http/authenticator.js'
+import { errorHandler, frameworkErrorHandler, sendAuthFailure } from './http/error-handler.js'
+import { errorBody } from './http/error-status.js'
+import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.js'
+import type { App } from './http/types.js'
+import { apiKeyRoutes } from './routes/api-keys.routes.js'
+import { companyRoutes } from './routes/company.routes.js'
+import { emergencyCodeRoutes } from './routes/emergency-codes.routes.js'
+import { healthRoutes } from './routes/health.routes.js'
+import { methodRoutes } from './routes/methods.routes.js'
+import { tokenRoutes } from './routes/tokens.routes.js'
+import { userRoutes } from './routes/users.routes.js'
+import type { Runtime } from './runtime.js'
+
+export const ADMIN_PREFIX = '/AdminInterface/restapi'
+const BODY_LIMIT = 64 * 1024
+const SETTINGS_TTL_MS = 5_000
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
+// Path parameters are checked by the services (a non-UUID id names no user, admin-api.md §1), so
+// the router must hand over long ones instead of answering 414 itself.
+const MAX_PARAM_LENGTH = 16 * 1024
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+export interface AppOptions {
+  logger: Logger | boolean
+  https?: { cert: Buffer; key: Buffer }
+  rateLimiter?: RateLimiter
+}
+
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+/**
+ * Builds the HTTP application over a runtime: no listening, no environment. Request pipeline of
+ * an administration API route, in order:
+ *   1. authenticate the JWT (403 Spring body; 429 once the address's failure budget is spent);
+ *   2. take a token from the key's bucket (429 with Retry-After; RateLimit-* headers always);
+ *   3. check the key's role against the route's permission (403);
+ *   4. parse and validate the body strictly (400/413/415); 5. call one service; 6. serialise.
+ */
+export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<FastifyInstance> => {
+  const { config, services, store, clock } = runtime
+  const app: App = Fastify({
+    ...(typeof options.logger === 'boolean'
+      ? { logger: options.logger }
+      : { loggerInstance: options.logger }),
+    ...(options.https && { https: options.https }),
+    bodyLimit: BODY_LIMIT,
+    // `ignoreDuplicateSlashes`: clients join `adminRestApiUrl` (ending in `/`) and `/v1/…`.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true },
+    // URLs the router cannot decode: the business body, not Fastify's own.
+    frameworkErrors: frameworkErrorHandler,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App
+
+  // JSON bodies (UTF-8): an empty body counts as absent; anything unparsable, including bytes
+  // that are not UTF-8, is 400, never a 500.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string
+    try {
+      text = utf8.decode(body as Buffer)
+    } catch {
+      return done(new DomainError('MALFORMED_JSON'), undefined)
+    }
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch {
+      done(new DomainError('MALFORMED_JSON'), undefined)
+    }
+  })
+
+  app.decorateRequest('principal', null)
+  app.setErrorHandler(errorHandler)
+
+  // Unknown routes are 404 and wrong methods 405 (admin-api.md §4).
+  const router = FindMyWay()
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const verb = method.toUpperCase() as HTTPMethod
+      if (!router.hasRoute(verb, route.url)) router.on(verb, route.url, () => undefined)
+    }
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = METHODS.filter((method) => router.find(method, path) !== null)
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorBody(405, `Method ${request.method} is not allowed on ${path}.`))
+    }
+    return reply.code(404).send(errorBody(404, `No route for ${request.method} ${path}.`))
+  })
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+    if (request.url.startsWith(ADMIN_PREFIX)) reply.header('cache-control', 'no-store')
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'tokendesk Cloud Administration API',
+        version: '1.0.0',
+        description:
+          'Wire-compatible with the RSA SecurID Cloud Administration REST API. [ext] marks tokendesk extensions.',
+      },
+      servers: [{ url: publicUrlOf(config) }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RS256, self-signed)' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  healthRoutes(app, store)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const authenticator = createAuthenticator({
+    store,
+    clock,
+    audiences: acceptedAudiences(publicUrlOf(config), config.authAudience),
+  })
+  const rateLimiter = options.rateLimiter ?? createMemoryRateLimiter()
+  const authFailureRule = {
+    rate: config.authFailuresPerMinute / 60,
+    burst: config.authFailuresPerMinute,
+  }
+
+  // Company rate-limit settings, cached briefly; changes made through this process apply at once.
+  const settingsCache = new Map<string, { settings: CompanySettings; at: number }>()
+  const rateLimitOf = async (companyId: string): Promise<RateLimitSettings> => {
+    const cached = settingsCache.get(companyId)
+    if (cached && clock.now() - cached.at < SETTINGS_TTL_MS) return cached.settings.rateLimit
+    const company = await store.read.companies.findById(companyId)
+    if (!company) throw new DomainError('AUTHENTICATION_FAILED')
+    settingsCache.set(companyId, { settings: company.settings, at: clock.now() })
+    return company.settings.rateLimit
+  }
+
+  const authenticate = async (request: FastifyRequest) => {
+    try {
+      request.principal = await authenticator.authenticate(tokenFromHeaders(request.headers))
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'AUTHENTICATION_FAILED') throw error
+      request.log.info({ reason: error.details?.reason }, 'authentication failed')
+      const budget = rateLimiter.consume(`authfail:${request.ip}`, authFailureRule, clock.now())
+      if (!budget.allowed) {
+        throw new DomainError('RATE_LIMITED', { details: { retryAfter: budget.retryAfterSeconds } })
+      }
+      throw error
+    }
+  }
+
+  await app.register(
+    async (admin: App) => {
+      admin.addHook('onRequest', async (request, reply) => {
+        try {
+          await authenticate(request)
+        } catch (error) {
+          if (error instanceof DomainError && error.code === 'AUTHENTICATION_FAILED') {
+            return sendAuthFailure(reply, request, error.message)
+          }
+          if (error instanceof DomainError && error.code === 'RATE_LIMITED') {
+            reply.header('retry-after', String(error.details?.retryAfter ?? 1))
+          }
+          throw error
+        }
+        const principal = request.principal
+        if (!principal) throw new DomainError('AUTHENTICATION_FAILED')
+        // The bucket before the role: a refused call is an authenticated response too (it carries
+        // the RateLimit-* headers), and a key cannot spin on routes its role may not use.
+        const limits = await rateLimitOf(principal.companyId)
+        const decision = rateLimiter.consume(
+          `key:${principal.accessId}`,
+          { rate: limits.requestsPerSecond, burst: limits.burst },
+          clock.now(),
+        )
+        reply.header('ratelimit-limit', String(decision.limit))
+        reply.header('ratelimit-remaining', String(decision.remaining))
+        reply.header('ratelimit-reset', String(decision.resetSeconds))
+        if (!decision.allowed) {
+          reply.header('retry-after', String(decision.retryAfterSeconds))
+          throw new DomainError('RATE_LIMITED')
+        }
+        const permission = request.routeOptions.config.permission ?? 'superadmin'
+        if (!roleAllows(principal.role, permission)) throw new DomainError('ROLE_FORBIDDEN')
+        return undefined
+      })
+
+      emergencyCodeRoutes(admin, services)
+      methodRoutes(admin, services)
+      tokenRoutes(admin, services)
+      userRoutes(admin, services)
+      companyRoutes(admin, services, (companyId) => settingsCache.delete(companyId))
+      apiKeyRoutes(admin, services)
+    },
+    { prefix: ADMIN_PREFIX },
+  )
+
+  return app
+}

@@ -1,0 +1,57 @@
+import { type Dialect, Kysely, PostgresAdapter, SqliteAdapter } from 'kysely'
+import { postgresDialect } from './dialects/postgres.js'
+import { sqliteDialect } from './dialects/sqlite.js'
+import type { Database } from './schema.js'
+
+export type Engine = 'sqlite' | 'postgres'
+
+export interface DatabaseOptions {
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number
+  /** PostgreSQL: `statement_timeout` of every connection, in ms (default 5000). */
+  statementTimeoutMs?: number
+  /** PostgreSQL: how long to wait for a connection, in ms (default 5000). */
+  connectTimeoutMs?: number
+  /**
+   * PostgreSQL: the schema that holds tokendesk's tables (the connections' `search_path`);
+   * migrations create it if missing. Default: the server's `search_path`. Ignored by SQLite.
+   */
+  schema?: string
+}
+
+const schemas = new WeakMap<Kysely<Database>, string>()
+
+/**
+ * Opens (lazily, for PostgreSQL) the database that `url` names:
+ * `sqlite:<path>` (the parent folder is created; `sqlite::memory:` for tests), or
+ * `postgres://…` / `postgresql://…`. Close it with `db.destroy()`.
+ */
+export const openDatabase = (url: string, options: DatabaseOptions = {}): Kysely<Database> => {
+  let dialect: Dialect
+  if (url.startsWith('sqlite:')) {
+    dialect = sqliteDialect(url.slice('sqlite:'.length))
+  } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    dialect = postgresDialect(url, {
+      poolSize: options.poolSize ?? 10,
+      statementTimeoutMs: options.statementTimeoutMs ?? 5_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      schema: options.schema,
+    })
+  } else {
+    throw new Error('Unsupported database URL: use sqlite:<path> or postgres://…')
+  }
+  const db = new Kysely<Database>({ dialect })
+  if (options.schema !== undefined && url.startsWith('postgres')) schemas.set(db, options.schema)
+  return db
+}
+
+/** The engine behind a Kysely instance (opened by {@link openDatabase} or not). */
+export const engineOf = (db: Kysely<Database>): Engine => {
+  const { adapter } = db.getExecutor()
+  if (adapter instanceof PostgresAdapter) return 'postgres'
+  if (adapter instanceof SqliteAdapter) return 'sqlite'
+  throw new Error('tokendesk storage supports SQLite and PostgreSQL only.')
+}
+
+/** The `schema` option the database was opened with (PostgreSQL), if any. */
+export const schemaOf = (db: Kysely<Database>): string | undefined => schemas.get(db)

@@ -1,0 +1,8 @@
+export type { DatabaseOptions, Engine } from './database.js'
+export { openDatabase } from './database.js'
+export type { KyselyStore, StoreOptions } from './kysely-store.js'
+export { createStore } from './kysely-store.js'
+export type { MigrationStatus } from './migrate.js'
+export { migrateToLatest } from './migrate.js'
+export type { Database } from './schema.js'
+export { createSecretBox } from './secret-box.js'

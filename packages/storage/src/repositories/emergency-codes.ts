@@ -1,0 +1,81 @@
+import type { EmergencyCode, EmergencyCodeRepository } from '@tokendesk/core'
+import { type Selectable, sql } from 'kysely'
+import type { EmergencyCodesTable } from '../schema.js'
+import { flag, type RepositoryContext, rowCount } from './context.js'
+
+/** Every column but `code_hash`, which is compared in SQL and never read back. */
+const COLUMNS = [
+  'id',
+  'company_id',
+  'user_id',
+  'issued_at',
+  'expires_at',
+  'offline_expires_at',
+  'one_time_use',
+  'revoked_at',
+  'last_used_at',
+] as const
+
+export const toEmergencyCode = (
+  row: Pick<Selectable<EmergencyCodesTable>, (typeof COLUMNS)[number]>,
+): EmergencyCode => ({
+  id: row.id,
+  companyId: row.company_id,
+  userId: row.user_id,
+  issuedAt: row.issued_at,
+  expiresAt: row.expires_at,
+  offlineExpiresAt: row.offline_expires_at,
+  oneTimeUse: Boolean(row.one_time_use),
+  revokedAt: row.revoked_at,
+  lastUsedAt: row.last_used_at,
+})
+
+export const emergencyCodeRepository = ({
+  db,
+  engine,
+}: RepositoryContext): EmergencyCodeRepository => ({
+  async insert(code) {
+    await db
+      .insertInto('emergency_codes')
+      .values({
+        id: code.id,
+        company_id: code.companyId,
+        user_id: code.userId,
+        code_hash: code.codeHash,
+        issued_at: code.issuedAt,
+        expires_at: code.expiresAt,
+        offline_expires_at: code.offlineExpiresAt,
+        one_time_use: flag(engine, code.oneTimeUse),
+        revoked_at: code.revokedAt,
+        last_used_at: code.lastUsedAt,
+      })
+      .execute()
+  },
+
+  async revokeActive(companyId, userId, at) {
+    const result = await db
+      .updateTable('emergency_codes')
+      .set({ revoked_at: at })
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return rowCount(result)
+  },
+
+  async findLatest(companyId, userId) {
+    const row = await db
+      .selectFrom('emergency_codes')
+      .select(COLUMNS)
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      // The active code (at most one) first: codes issued in the same millisecond must not
+      // let a revoked one pass for the latest.
+      .orderBy(sql`case when revoked_at is null then 0 else 1 end`)
+      .orderBy('issued_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+    return row && toEmergencyCode(row)
+  },
+})
