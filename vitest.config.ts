@@ -11,6 +11,7 @@ export default defineConfig({
       '@tokendesk/core': src('core'),
       '@tokendesk/storage': src('storage'),
       '@tokendesk/server': src('server'),
+      '@tokendesk/client': src('sdk'),
     },
   },
   test: {

@@ -8,6 +8,10 @@ import { type DestinationStream, type Logger, pino } from 'pino'
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
+  'req.headers["client-key"]',
+  '*.clientKey',
+  '*.otpauthUri',
+  '*.smsWebhookSecret',
   '*.accessKey',
   '*.emergencyTokencode',
   '*.secret',

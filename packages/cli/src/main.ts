@@ -1,9 +1,4 @@
 #!/usr/bin/env node
-import { ConfigError } from '@tokendesk/server'
-import { apikey } from './commands/apikey.js'
-import { company } from './commands/company.js'
-import { migrate } from './commands/migrate.js'
-import { serve } from './commands/serve.js'
 import { err, out } from './output.js'
 import { EXIT, USAGE, UsageError } from './usage.js'
 
@@ -11,15 +6,26 @@ import { EXIT, USAGE, UsageError } from './usage.js'
  * The `tokendesk` command (operations.md, CLI). Exit codes: 0 success, 1 the operation failed
  * (one line on stderr, or every problem of an invalid configuration), 2 bad usage.
  */
+// Each command is loaded on use: `help`, usage errors and `remote` never load the server.
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<void>> = {
-  serve,
-  migrate,
-  company,
-  apikey,
+  serve: async (args) => (await import('./commands/serve.js')).serve(args),
+  migrate: async (args) => (await import('./commands/migrate.js')).migrate(args),
+  company: async (args) => (await import('./commands/company.js')).company(args),
+  apikey: async (args) => (await import('./commands/apikey.js')).apikey(args),
+  agentkey: async (args) => (await import('./commands/agentkey.js')).agentkey(args),
+  audit: async (args) => (await import('./commands/audit.js')).audit(args),
+  remote: async (args) => (await import('./commands/remote.js')).remote(args),
+  users: async (args) => (await import('./commands/users.js')).users(args),
 }
 
+/** The server's `ConfigError`, recognised without loading the server. */
+const isConfigError = (error: unknown): error is Error & { problems: readonly string[] } =>
+  error instanceof Error &&
+  error.name === 'ConfigError' &&
+  Array.isArray((error as { problems?: unknown }).problems)
+
 /** Commands of operations.md that later issues bring; they say so rather than pretend. */
-const NOT_YET = new Set(['agentkey', 'users', 'tokens', 'remote'])
+const NOT_YET = new Set(['tokens'])
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const [command, ...args] = argv
@@ -58,7 +64,7 @@ const report = (error: unknown): number => {
     err(`tokendesk: ${error.message} (see 'tokendesk help')`)
     return EXIT.usage
   }
-  if (error instanceof ConfigError) {
+  if (isConfigError(error)) {
     err('tokendesk: invalid configuration:')
     for (const problem of error.problems) err(`  - ${problem}`)
     return EXIT.failed

@@ -26,12 +26,25 @@ Local administration (works on the database directly, same configuration as serv
                                              writes the key file (mode 0600), prints its accessID
   tokendesk apikey list --company NAME [--json]
   tokendesk apikey revoke ACCESS_ID
+  tokendesk agentkey create --company NAME --out FILE [--description D]
+                                             writes the agent key file (mode 0600), prints its
+                                             clientKeyId
+  tokendesk agentkey list --company NAME [--json]
+  tokendesk agentkey revoke --company NAME CLIENT_KEY_ID
+  tokendesk users import --company NAME FILE [--format csv|ndjson] [--dry-run]
+                                             CSV or NDJSON, all or nothing; bad rows on stderr
+  tokendesk audit verify [--company NAME]    check the audit hash chains; exit 1 names the
+                                             first altered or missing event
+
+Remote help desk (through the API with a key file; --key defaults to $TOKENDESK_KEY_FILE;
+--json prints the API's JSON):
+  tokendesk remote --key FILE user show EMAIL
+  tokendesk remote --key FILE eac enable EMAIL [--days N] | eac disable EMAIL
+  tokendesk remote --key FILE unlock EMAIL [--methods TOKEN,SMS,VOICE]
+  tokendesk remote --key FILE token enable EMAIL SERIAL | token disable EMAIL SERIAL
 
 Not available yet:
-  tokendesk agentkey create --company NAME --out FILE
-  tokendesk users import --company NAME FILE
   tokendesk tokens import --company NAME FILE
-  tokendesk remote --key FILE …
 
 Every local command accepts --config FILE (a JSON file with the configuration's camelCase keys;
 TOKENDESK_* environment variables override it). See docs/cli.md and docs/configuration.md.

@@ -85,10 +85,8 @@ describe.concurrent('usage', () => {
   })
 
   it.each([
-    [['agentkey', 'create', '--company', 'A', '--out', 'agent.key']],
-    [['users', 'import', '--company', 'A', 'users.csv']],
+    // `users import` arrived with issue 4 (test/users-import.test.ts).
     [['tokens', 'import', '--company', 'A', 'tokens.json']],
-    [['remote', '--key', 'k.key', 'user', 'show', 'a@example.com']],
   ])('%j says it is not available yet, exit 2', async (args) => {
     const box = sandbox()
     const result = await tokendesk(box, args)

@@ -1,4 +1,5 @@
-import type { Actor, AuditEvent } from './audit.js'
+import type { Actor, AuditEvent, AuditKind } from './audit.js'
+import type { OutOfBandSender } from './authn.js'
 import type { Clock, KeyPairGenerator, Random, SecretBox } from './ports.js'
 import type { Repositories, Store } from './store.js'
 
@@ -20,6 +21,12 @@ export interface Deps {
   /** `<publicUrl>/AdminInterface/restapi/`, written into key files. */
   adminRestApiUrl: string
   maxActiveApiKeys: number
+  /** `<publicUrl>/mfa/v1_1`, written into agent key files. */
+  authnApiUrl?: string
+  /** SMS and voice delivery (file outbox or webhook); absent, SMS/VOICE answer DELIVERY_FAILED. */
+  sender?: OutOfBandSender
+  /** Days audit events are kept, per kind (default 90 admin, 40 user). */
+  auditRetentionDays?: Readonly<Record<AuditKind, number>>
 }
 
 export type AuditInput = Pick<AuditEvent, 'action' | 'targetType' | 'targetId'> &

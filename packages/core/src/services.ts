@@ -1,4 +1,8 @@
+import { createAgentKeyService } from './agent-keys.js'
 import { createApiKeyService } from './api-key-service.js'
+import { createAuditService } from './audit-service.js'
+import { createAuthenticatorService } from './authenticator-service.js'
+import { createAuthnService } from './authn-service.js'
 import { createCompanyService } from './company-service.js'
 import type { Deps } from './context.js'
 import { createEmergencyCodeService } from './emergency-code-service.js'
@@ -14,6 +18,10 @@ export const createServices = (deps: Deps) => ({
   lockout: createLockoutService(deps),
   tokens: createTokenService(deps),
   apiKeys: createApiKeyService(deps),
+  audit: createAuditService(deps),
+  agentKeys: createAgentKeyService(deps),
+  authenticators: createAuthenticatorService(deps),
+  authn: createAuthnService(deps),
 })
 
 export type Services = ReturnType<typeof createServices>

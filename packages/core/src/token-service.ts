@@ -188,7 +188,84 @@ export const createTokenService = (deps: Pick<Deps, 'store' | 'clock' | 'random'
     /** `PATCH /v1/users/{id}/sidTokens/enable` (seed 004). */
     enable: (ctx: OperationContext, userId: string, serial: string) =>
       setStatus(ctx, userId, serial, 'Enabled'),
+
+    /** `PATCH /v1/users/{id}/sidTokens/disable`: the mirror of enable; a disabled token never verifies. */
+    disable: (ctx: OperationContext, userId: string, serial: string) =>
+      setStatus(ctx, userId, serial, 'Disabled'),
+
+    /**
+     * `PATCH /v1/users/{id}/sidTokens/unassign`: back to `Unassigned` and `Disabled`, with no
+     * holder and no PIN (the next holder sets their own).
+     */
+    async unassign(ctx: OperationContext, userId: string, serial: string): Promise<HardwareToken> {
+      return store.transaction(async (tx) => {
+        const token = await requireOwnedToken(tx, ctx, userId, serial)
+        const now = clock.now()
+        await tx.tokens.unassign(ctx.companyId, serial, { at: now, by: ctx.actor.id })
+        await audit(tx, ctx, now, {
+          action: 'token.unassigned',
+          targetType: 'token',
+          targetId: serial,
+          details: { userId: token.assignedUserId },
+        })
+        return unassigned(token, now, ctx.actor.id)
+      })
+    },
+
+    /** `PATCH /v2/users/{id}/sidTokens/clearPin`: the holder sets a new PIN at next use. */
+    async clearPin(ctx: OperationContext, userId: string, serial: string): Promise<HardwareToken> {
+      return store.transaction(async (tx) => {
+        const token = await requireOwnedToken(tx, ctx, userId, serial)
+        const now = clock.now()
+        await tx.tokens.clearPin(ctx.companyId, serial)
+        await audit(tx, ctx, now, {
+          action: 'token.pin_cleared',
+          targetType: 'token',
+          targetId: serial,
+          details: { userId: token.assignedUserId },
+        })
+        return { ...token, pinSet: false }
+      })
+    },
+
+    /**
+     * `DELETE /v1/sidTokens/delete` (SUPER_ADMIN only): removes the token, assigned or not.
+     * Answers the token as it was; its audit history stays.
+     */
+    async remove(ctx: OperationContext, serial: string): Promise<HardwareToken> {
+      return store.transaction(async (tx) => {
+        const token = await tx.tokens.findBySerial(ctx.companyId, serial, { forUpdate: true })
+        if (!token) throw tokenNotFound(serial)
+        const now = clock.now()
+        await tx.tokens.remove(ctx.companyId, serial)
+        await audit(tx, ctx, now, {
+          action: 'token.deleted',
+          targetType: 'token',
+          targetId: serial,
+          details: { userId: token.assignedUserId },
+        })
+        return token
+      })
+    },
+
+    /** `GET /v2/users/{id}/devices`: the user's hardware tokens, oldest assignment first. */
+    async listForUser(ctx: OperationContext, userId: string): Promise<HardwareToken[]> {
+      const user = await requireUser(store.read, ctx.companyId, userId)
+      return store.read.tokens.listAssigned(ctx.companyId, user.id)
+    },
   }
 }
+
+/** A token after unassigning: no holder, `Unassigned`, `Disabled`, no PIN. */
+export const unassigned = (token: HardwareToken, at: number, by: string | null): HardwareToken => ({
+  ...token,
+  state: 'Unassigned',
+  status: 'Disabled',
+  ...(token.status === 'Disabled' ? {} : { statusChangedAt: at, statusChangedBy: by }),
+  assignedUserId: null,
+  assignedAt: null,
+  assignedBy: null,
+  pinSet: false,
+})
 
 export type TokenService = ReturnType<typeof createTokenService>

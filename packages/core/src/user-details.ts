@@ -44,15 +44,39 @@ export const emergencyAccessView = (
   }
 }
 
+/**
+ * The locks as they stand at `now`: with the company's `autoUnlockAfterMinutes`, a lock older
+ * than that is over even though no authentication has come by to clear it from storage yet
+ * (the authentication service clears such locks lazily), so User Details must not report it.
+ */
+export const effectiveLocks = (
+  locks: readonly MethodLockState[],
+  autoUnlockAfterMinutes: number | null,
+  now: number,
+): MethodLockState[] =>
+  locks.map((lock) =>
+    autoUnlockAfterMinutes !== null &&
+    lock.lockedAt !== null &&
+    lock.lockedAt + autoUnlockAfterMinutes * 60_000 <= now
+      ? { ...lock, lockedAt: null, failedCount: 0 }
+      : lock,
+  )
+
 export const loadUserDetails = async (
   repos: Repositories,
   user: User,
   now: number,
 ): Promise<UserDetails> => {
-  const [allLocks, latest] = await Promise.all([
+  const [stored, latest, company] = await Promise.all([
     repos.locks.list(user.companyId, user.id),
     repos.emergencyCodes.findLatest(user.companyId, user.id),
+    repos.companies.findById(user.companyId),
   ])
+  const allLocks = effectiveLocks(
+    stored,
+    company?.settings.lockout.autoUnlockAfterMinutes ?? null,
+    now,
+  )
   return {
     user,
     locks: documentedLockFlags(allLocks),

@@ -16,9 +16,13 @@ import { acceptedAudiences } from './http/audience.js'
 import { createAuthenticator, tokenFromHeaders } from './http/authenticator.js'
 import { errorHandler, frameworkErrorHandler, sendAuthFailure } from './http/error-handler.js'
 import { errorBody } from './http/error-status.js'
-import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter.js'
+import { canonicalLogExportUrl } from './http/log-query.js'
+import type { RateLimiter } from './http/rate-limiter.js'
 import type { App } from './http/types.js'
+import { agentKeyRoutes } from './routes/agent-keys.routes.js'
 import { apiKeyRoutes } from './routes/api-keys.routes.js'
+import { auditLogRoutes } from './routes/audit-log.routes.js'
+import { AUTHN_PREFIX, authnRoutes } from './routes/authn.routes.js'
 import { companyRoutes } from './routes/company.routes.js'
 import { emergencyCodeRoutes } from './routes/emergency-codes.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
@@ -26,6 +30,7 @@ import { methodRoutes } from './routes/methods.routes.js'
 import { tokenRoutes } from './routes/tokens.routes.js'
 import { userRoutes } from './routes/users.routes.js'
 import type { Runtime } from './runtime.js'
+import { type Coordination, createLocalCoordination } from './scale-out/coordination.js'
 
 export const ADMIN_PREFIX = '/AdminInterface/restapi'
 const BODY_LIMIT = 64 * 1024
@@ -39,7 +44,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 export interface AppOptions {
   logger: Logger | boolean
   https?: { cert: Buffer; key: Buffer }
+  /** In-process buckets to use (tests); ignored when `coordination` is given. */
   rateLimiter?: RateLimiter
+  /** Shared buckets and invalidations (Redis, see scale-out/coordination.ts); default local. */
+  coordination?: Coordination
+  /** True once shutdown began: `/health/ready` fails so load balancers stop sending traffic. */
+  draining?: () => boolean
 }
 
 const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -62,6 +72,8 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
     bodyLimit: BODY_LIMIT,
     // `ignoreDuplicateSlashes`: clients join `adminRestApiUrl` (ending in `/`) and `/v1/…`.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true },
+    // The log export paths also match case-insensitively (SIEM connectors spell `exportLogs`).
+    rewriteUrl: (req) => canonicalLogExportUrl(req.url ?? '/'),
     // URLs the router cannot decode: the business body, not Fastify's own.
     frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
@@ -148,7 +160,12 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
-  healthRoutes(app, store)
+  const coordination =
+    options.coordination ?? createLocalCoordination(options.rateLimiter ?? undefined)
+  healthRoutes(app, store, {
+    ...(options.coordination ? { redis: () => options.coordination?.check() ?? 'ok' } : {}),
+    draining: options.draining ?? (() => false),
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const authenticator = createAuthenticator({
@@ -156,14 +173,25 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
     clock,
     audiences: acceptedAudiences(publicUrlOf(config), config.authAudience),
   })
-  const rateLimiter = options.rateLimiter ?? createMemoryRateLimiter()
+  const { rateLimiter } = coordination
   const authFailureRule = {
     rate: config.authFailuresPerMinute / 60,
     burst: config.authFailuresPerMinute,
   }
 
-  // Company rate-limit settings, cached briefly; changes made through this process apply at once.
+  // Company rate-limit settings, cached briefly. A change is published (coordination): this
+  // process and, with Redis, every other node drop the entry at once; the TTL bounds staleness
+  // when an invalidation is lost (Redis down at that moment).
   const settingsCache = new Map<string, { settings: CompanySettings; at: number }>()
+  const unsubscribe = coordination.subscribe((event) => {
+    if (event.type === 'company-settings') settingsCache.delete(event.companyId)
+    else if (event.type === 'all') settingsCache.clear()
+    // `api-key-revoked`: nothing cached here; the authenticator reads the key (and its
+    // revocation) on every request. The event is published for any future key cache.
+  })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+  })
   const rateLimitOf = async (companyId: string): Promise<RateLimitSettings> => {
     const cached = settingsCache.get(companyId)
     if (cached && clock.now() - cached.at < SETTINGS_TTL_MS) return cached.settings.rateLimit
@@ -179,7 +207,11 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'AUTHENTICATION_FAILED') throw error
       request.log.info({ reason: error.details?.reason }, 'authentication failed')
-      const budget = rateLimiter.consume(`authfail:${request.ip}`, authFailureRule, clock.now())
+      const budget = await rateLimiter.consume(
+        `authfail:${request.ip}`,
+        authFailureRule,
+        clock.now(),
+      )
       if (!budget.allowed) {
         throw new DomainError('RATE_LIMITED', { details: { retryAfter: budget.retryAfterSeconds } })
       }
@@ -206,7 +238,7 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
         // The bucket before the role: a refused call is an authenticated response too (it carries
         // the RateLimit-* headers), and a key cannot spin on routes its role may not use.
         const limits = await rateLimitOf(principal.companyId)
-        const decision = rateLimiter.consume(
+        const decision = await rateLimiter.consume(
           `key:${principal.accessId}`,
           { rate: limits.requestsPerSecond, burst: limits.burst },
           clock.now(),
@@ -227,10 +259,22 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
       methodRoutes(admin, services)
       tokenRoutes(admin, services)
       userRoutes(admin, services)
-      companyRoutes(admin, services, (companyId) => settingsCache.delete(companyId))
-      apiKeyRoutes(admin, services)
+      companyRoutes(admin, services, (companyId) =>
+        coordination.publish({ type: 'company-settings', companyId }),
+      )
+      auditLogRoutes(admin, services, publicUrlOf(config))
+      agentKeyRoutes(admin, services)
+      apiKeyRoutes(admin, services, (accessId) =>
+        coordination.publish({ type: 'api-key-revoked', accessId }),
+      )
     },
     { prefix: ADMIN_PREFIX },
+  )
+
+  // The Authentication API: its own credential (client-key) and error rules (authn-api.md).
+  await app.register(
+    (authn: App) => authnRoutes(authn, { services, clock, rateLimiter, authFailureRule }),
+    { prefix: AUTHN_PREFIX },
   )
 
   return app

@@ -5,10 +5,12 @@ import type { Clock } from '@tokendesk/core'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApp } from './app.js'
+import { startAuditPurge } from './audit-purge.js'
 import { bootstrapIfEmpty } from './bootstrap.js'
 import { ConfigError } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { createRuntime, type Runtime } from './runtime.js'
+import { type Coordination, createLocalCoordination } from './scale-out/coordination.js'
 
 /**
  * The server process, start to stop:
@@ -17,8 +19,13 @@ import { createRuntime, type Runtime } from './runtime.js'
  *   accessID, never the private key);
  * - it listens on `config.host`/`config.port` (port 0 picks a free port; `port`/`url` report the
  *   bound one), over HTTPS when `tlsCert`/`tlsKey` are set;
- * - `close()` stops accepting, lets in-flight requests finish, then closes the database. It is
- *   bounded (`closeTimeoutMs`): past the deadline open connections are cut, so it never hangs.
+ * - with `redisUrl`, rate-limit buckets and cache invalidations are shared through Redis
+ *   (scale-out/coordination.ts); with PostgreSQL and no Redis, it warns that buckets are per
+ *   process (several nodes would each allow the full rate);
+ * - `close()` first makes `/health/ready` fail (for `shutdownDelayMs`, so that a load balancer
+ *   notices and stops sending traffic), then stops accepting, lets in-flight requests finish,
+ *   and closes the database and Redis. It is bounded (`closeTimeoutMs`): past the deadline open
+ *   connections are cut, so it never hangs.
  */
 export interface RunningServer {
   /** `<scheme>://<host>:<bound port>` (the listen address, not `publicUrl`). */
@@ -39,6 +46,8 @@ export interface StartServerOptions {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000
+/** How long a starting node waits for Redis before serving without it (degraded, not down). */
+const REDIS_START_TIMEOUT_MS = 2_000
 
 /** Reads the TLS pair up front, so an unreadable file is a configuration error, not a crash. */
 const readTls = (config: Config): { cert: Buffer; key: Buffer } | undefined => {
@@ -82,6 +91,8 @@ export const startServer = async (
   const https = readTls(config)
   const runtime = await createRuntime(config, options.clock ? { clock: options.clock } : {})
   let app: FastifyInstance | undefined
+  let coordination: Coordination | undefined
+  let draining = false
   try {
     const created = await bootstrapIfEmpty(runtime)
     if (created && logger) {
@@ -94,18 +105,54 @@ export const startServer = async (
         'first start: created company Default and a SUPER_ADMIN key file',
       )
     }
-    app = await buildApp(runtime, { logger, ...(https ? { https } : {}) })
+    if (config.redisUrl !== undefined) {
+      // Loaded on demand: CLI commands that never serve do not pay for the Redis client.
+      const { createRedisCoordination } = await import('./scale-out/redis-coordination.js')
+      const redis = createRedisCoordination({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        logger,
+      })
+      coordination = redis
+      if (!(await redis.ready(REDIS_START_TIMEOUT_MS)) && logger) {
+        logger.warn('Redis is not reachable at start: serving with per-process rate limits')
+      }
+    } else {
+      coordination = createLocalCoordination()
+      if (runtime.store.engine === 'postgres' && logger) {
+        logger.warn(
+          'TOKENDESK_REDIS_URL is not set: rate-limit buckets are per process, so each node ' +
+            'allows the full rate (set it when running several nodes)',
+        )
+      }
+    }
+    app = await buildApp(runtime, {
+      logger,
+      ...(https ? { https } : {}),
+      ...(config.redisUrl !== undefined ? { coordination } : {}),
+      draining: () => draining,
+    })
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     await app?.close().catch(() => {})
+    await coordination?.close().catch(() => {})
     await runtime.close().catch(() => {})
     throw error
   }
+  const shared = coordination
+  // Retention: expired audit events are deleted in bounded batches (docs/events.md).
+  const purge = startAuditPurge(runtime, { logger })
 
   const port = (app.server.address() as AddressInfo).port
   const started = app
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
+    // Readiness fails first; the listener stays open meanwhile, so that requests a load balancer
+    // still sends before its next health check are served, not refused.
+    draining = true
+    if (config.shutdownDelayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs))
+    }
     const deadline = Date.now() + closeTimeoutMs
     let failure: unknown
     try {
@@ -116,7 +163,17 @@ export const startServer = async (
       failure = error
     }
     try {
+      await before(deadline + 1000, purge.stop(), 'stopping the audit purge')
+    } catch (error) {
+      failure ??= error
+    }
+    try {
       await before(deadline + 1000, runtime.close(), 'closing the database')
+    } catch (error) {
+      failure ??= error
+    }
+    try {
+      await before(deadline + 1000, shared.close(), 'closing Redis')
     } catch (error) {
       failure ??= error
     }

@@ -341,3 +341,297 @@ export const HealthResponse = Type.Object(
   },
   strict,
 )
+
+// §8.2 Hardware token neighbours (issue 4)
+export const TokenUnassignResponse = Type.Object(
+  { tokenSerialNumber: Type.String(), tokenState: Type.Literal('Unassigned') },
+  strict,
+)
+
+export const TokenClearPinResponse = Type.Object(
+  {
+    userId: Uuid,
+    tokenSerialNumber: Type.String(),
+    pinSet: Type.Literal('false', { description: 'A string, as in RSA’s response.' }),
+  },
+  strict,
+)
+
+export const TokenDeleteResponse = Type.Object(
+  {
+    tokenSerialNumber: Type.String(),
+    tokenName: Type.String(),
+    tokenState: Type.String(),
+    tokenStatus: AccessStatus,
+    userId: Nullable(Uuid),
+  },
+  { ...strict, description: 'The token as it was before deletion.' },
+)
+
+const SidTokenDevice = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    userId: Uuid,
+    tokenSerialNumber: Type.String(),
+    tokenState: Type.String(),
+    tokenStatus: AccessStatus,
+    assignedAt: Nullable(Timestamp),
+    assignedBy: Nullable(Type.String()),
+    pinSet: StringEnum(['true', 'false'], { description: 'A string, as in RSA’s responses.' }),
+    tokenStatusChangedAt: Nullable(Timestamp),
+    tokenStatusChangedBy: Nullable(Type.String()),
+    expiryDate: Type.Null(),
+    tokenStatusReason: Type.Null(),
+  },
+  strict,
+)
+
+export const DevicesResponse = Type.Object(
+  {
+    devices: Type.Array(Type.Object({}, strict)),
+    fidoTokens: Type.Array(Type.Object({}, strict)),
+    sidTokens: Type.Array(SidTokenDevice),
+  },
+  strict,
+)
+
+// §9 Users: search, update, delete, import (issue 4)
+const Digits = (description: string) => Type.String({ pattern: '^[0-9]{1,9}$', description })
+
+export const SearchV1Query = Type.Object(
+  { pageSize: Type.Optional(Digits('Users per page, 1–25 (default 25).')) },
+  strict,
+)
+
+export const SearchV2Query = Type.Object(
+  {
+    pageSize: Type.Optional(Digits('Users per page, 1–25 (default 25).')),
+    pageNumber: Type.Optional(Digits('Zero-based page number (default 0).')),
+  },
+  strict,
+)
+
+export const SearchV1Body = Type.Object(
+  {
+    emailLike: Type.String({
+      maxLength: 254,
+      description: 'A plain substring of the email address, case-insensitive ("" matches all).',
+    }),
+  },
+  strict,
+)
+
+export const SearchV2Body = Type.Object(
+  {
+    emailLike: SearchV1Body.properties.emailLike,
+    pageSize: Type.Optional(Type.Integer({ description: 'Also accepted in the query.' })),
+    pageNumber: Type.Optional(Type.Integer({ description: 'Also accepted in the query.' })),
+    pageToken: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description:
+          '[ext] nextPageToken of the previous page: keyset paging, not with pageNumber.',
+      }),
+    ),
+  },
+  strict,
+)
+
+export const SearchV1Response = Type.Array(UserDetailsResponse)
+
+export const SearchV2Response = Type.Object(
+  {
+    totalPages: Type.Integer(),
+    totalElements: Type.Integer(),
+    pageSize: Type.Integer(),
+    currentPage: Type.Integer(),
+    nextPageToken: Nullable(Type.String({ description: '[ext] keyset cursor of the next page.' })),
+    elements: Type.Array(UserDetailsResponse),
+  },
+  strict,
+)
+
+export const UpdateUserBody = Type.Object(
+  {
+    firstName: OptionalText(100),
+    lastName: OptionalText(100),
+    smsNumber: OptionalText(32),
+    voiceNumber: OptionalText(32),
+  },
+  strict,
+)
+
+export const DeleteUserResponse = Type.Object(
+  {
+    userId: Uuid,
+    emailAddress: Type.String(),
+    deletedAt: Timestamp,
+    revokedEmergencyTokencodes: Type.Integer(),
+    unassignedTokenSerialNumbers: Type.Array(Type.String()),
+  },
+  strict,
+)
+
+export const UserImportResponse = Type.Union([
+  Type.Object({ imported: Type.Integer() }, strict),
+  Type.Object({ imported: Type.Literal(0), wouldImport: Type.Integer() }, strict),
+])
+
+export const ImportErrorBody = Type.Object(
+  {
+    code: Type.String({ examples: ['400 BAD_REQUEST'] }),
+    description: Type.String(),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ line: Type.Integer(), description: Type.String() }, strict)),
+    ),
+  },
+  { ...strict, description: 'Business error; `errors` lists every bad row of an import file.' },
+)
+
+// Log exports (rsa-authn-and-logs.md §2.3–2.6): every parameter is a string on the wire, checked
+// by the route (400 in the business shape); unknown parameters (the Azure app's `page`) pass.
+export const LogExportQuery = Type.Object({
+  startTimeAfter: Type.Optional(Type.String({ description: 'Exclusive; ISO-8601.' })),
+  endTimeOnOrBefore: Type.Optional(
+    Type.String({ description: 'Inclusive; ISO-8601; default now.' }),
+  ),
+  pageNumber: Type.Optional(Type.String({ description: 'Zero-based; default 0.' })),
+  pageSize: Type.Optional(Type.String({ description: '1–100 (larger is clamped); default 100.' })),
+})
+
+const NullableString = Nullable(Type.String())
+const logEnvelope = {
+  totalPages: Type.Integer(),
+  totalElements: Type.Integer(),
+  pageSize: Type.Integer(),
+  currentPage: Type.Integer(),
+}
+
+export const AdminLogEntry = Type.Object(
+  {
+    eventId: Type.Integer(),
+    eventLogDate: Timestamp,
+    eventType: Type.String(),
+    serverURL: Type.String(),
+    serverIPAddress: NullableString,
+    application: Type.String(),
+    customerId: Nullable(Type.Integer()),
+    customerName: Type.String(),
+    sourceIPAddress: NullableString,
+    adminUserName: Type.String(),
+    adminUserRole: NullableString,
+    activityKey: Type.String(),
+    activityCode: Type.Integer(),
+    result: StringEnum(['SUCCESS', 'FAIL']),
+    reasonKey: Type.String(),
+    message: Type.String(),
+    requiresPublish: Type.Boolean(),
+    targetObject1Id: NullableString,
+    targetObject1Name: NullableString,
+    targetObject1Type: NullableString,
+    targetObject2Id: NullableString,
+    targetObject2Name: NullableString,
+    targetObject2Type: NullableString,
+  },
+  strict,
+)
+
+export const AdminLogResponse = Type.Object(
+  { ...logEnvelope, elements: Type.Array(AdminLogEntry) },
+  strict,
+)
+
+export const UserEventLogEntry = Type.Object(
+  {
+    eventId: Type.Integer(),
+    eventLogDate: Timestamp,
+    eventType: Type.String(),
+    eventLevel: Type.String(),
+    eventCategory: Type.String(),
+    serverIPAddress: NullableString,
+    tenantId: Type.String(),
+    customerName: Type.String(),
+    userId: NullableString,
+    sourceIPAddress: NullableString,
+    eventCode: Type.String(),
+    eventDescription: Type.String(),
+    application: NullableString,
+    method: NullableString,
+    deviceName: NullableString,
+    deviceId: NullableString,
+    policyId: NullableString,
+    policyName: NullableString,
+    authenticationDetails: NullableString,
+    assuranceLevel: NullableString,
+    verboseFlag: NullableString,
+    userActivityId: NullableString,
+    transactionId: NullableString,
+  },
+  strict,
+)
+
+export const UserEventLogResponse = Type.Object(
+  { ...logEnvelope, userEventLogExportEntries: Type.Array(UserEventLogEntry) },
+  strict,
+)
+
+// [ext] Agent keys (the Authentication API's client-key) and Authenticate OTP registration
+export const AgentKeyCreateBody = Type.Object(
+  { description: Type.Optional(Type.String({ maxLength: 255 })) },
+  strict,
+)
+
+export const AgentKeyFileResponse = Type.Object(
+  {
+    customerName: Type.String(),
+    clientKeyId: Uuid,
+    clientKey: Type.String({ description: 'The client-key: shown once, here only.' }),
+    authnApiUrl: Type.String(),
+  },
+  strict,
+)
+
+export const AgentKeyListResponse = Type.Array(
+  Type.Object(
+    {
+      clientKeyId: Uuid,
+      description: Nullable(Type.String()),
+      createdAt: Timestamp,
+      revokedAt: Nullable(Timestamp),
+    },
+    strict,
+  ),
+)
+
+export const AgentKeyIdParams = Type.Object({ clientKeyId: Type.String() }, strict)
+
+export const AgentKeyRevokeResponse = Type.Object(
+  { clientKeyId: Uuid, revokedAt: Timestamp },
+  strict,
+)
+
+/** admin-api.md §9: exactly these keys; the seed is shown once, here only. */
+export const TotpRegistrationResponse = Type.Object(
+  {
+    otpauthUri: Type.String({ description: 'otpauth://totp/… carrying the seed.' }),
+    secret: Type.String({ description: 'The seed, base32 (RFC 4648) without padding.' }),
+    algorithm: Type.Literal('SHA1'),
+    digits: Type.Integer(),
+    period: Type.Integer(),
+  },
+  strict,
+)
+
+export const PskcImportBody = Type.Object(
+  {
+    pskc: Type.String({ minLength: 1, description: 'The PSKC (RFC 6030) XML document.' }),
+    preSharedKey: Type.Optional(
+      Type.String({ description: 'Hex of the pre-shared key of an encrypted document (§6.1).' }),
+    ),
+    password: Type.Optional(
+      Type.String({ description: 'The password of a PBKDF2-protected document (§6.2).' }),
+    ),
+  },
+  strict,
+)

@@ -13,8 +13,15 @@ export interface DatabaseOptions {
   /** PostgreSQL: how long to wait for a connection, in ms (default 5000). */
   connectTimeoutMs?: number
   /**
+   * PostgreSQL: a client-side bound on each query, in ms (pg's `query_timeout`; default none).
+   * `statement_timeout` is enforced by the server: a server or network that stops answering
+   * altogether would leave a query waiting forever without this.
+   */
+  queryTimeoutMs?: number
+  /**
    * PostgreSQL: the schema that holds tokendesk's tables (the connections' `search_path`);
-   * migrations create it if missing. Default: the server's `search_path`. Ignored by SQLite.
+   * migrations create it if missing. Default: the URL's `?schema=` parameter, else the server's
+   * `search_path`. Ignored by SQLite.
    */
   schema?: string
 }
@@ -28,21 +35,41 @@ const schemas = new WeakMap<Kysely<Database>, string>()
  */
 export const openDatabase = (url: string, options: DatabaseOptions = {}): Kysely<Database> => {
   let dialect: Dialect
+  let schema: string | undefined
   if (url.startsWith('sqlite:')) {
     dialect = sqliteDialect(url.slice('sqlite:'.length))
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    dialect = postgresDialect(url, {
+    const { connectionString, schema: schemaInUrl } = splitSchema(url)
+    schema = options.schema ?? schemaInUrl
+    dialect = postgresDialect(connectionString, {
       poolSize: options.poolSize ?? 10,
       statementTimeoutMs: options.statementTimeoutMs ?? 5_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-      schema: options.schema,
+      queryTimeoutMs: options.queryTimeoutMs,
+      schema,
     })
   } else {
     throw new Error('Unsupported database URL: use sqlite:<path> or postgres://…')
   }
   const db = new Kysely<Database>({ dialect })
-  if (options.schema !== undefined && url.startsWith('postgres')) schemas.set(db, options.schema)
+  if (schema !== undefined) schemas.set(db, schema)
   return db
+}
+
+/**
+ * `postgres://…?schema=NAME` names the schema in the URL itself (what a node configured only
+ * through `TOKENDESK_DATABASE_URL` can express); the parameter is tokendesk's, so it is taken out
+ * before pg sees the URL. The `schema` option, when given, wins.
+ */
+const splitSchema = (url: string): { connectionString: string; schema: string | undefined } => {
+  const queryAt = url.indexOf('?')
+  if (queryAt === -1) return { connectionString: url, schema: undefined }
+  const params = new URLSearchParams(url.slice(queryAt + 1))
+  const schema = params.get('schema') ?? undefined
+  if (schema === undefined) return { connectionString: url, schema: undefined }
+  params.delete('schema')
+  const rest = params.toString()
+  return { connectionString: url.slice(0, queryAt) + (rest ? `?${rest}` : ''), schema }
 }
 
 /** The engine behind a Kysely instance (opened by {@link openDatabase} or not). */

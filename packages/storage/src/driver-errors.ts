@@ -69,9 +69,12 @@ const NETWORK_CODES = new Set([
  */
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '57014'])
 
-/** pg reports connect timeouts and dropped connections as plain errors without a code. */
+/**
+ * pg reports connect timeouts, dropped connections and its client-side `query_timeout` as plain
+ * errors without a code.
+ */
 const PG_CONNECTION_MESSAGE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/
 
 const isUnavailable = (error: Error): boolean => {
   const { code } = error as { code?: unknown }

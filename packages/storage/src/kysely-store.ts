@@ -38,11 +38,19 @@ export const createStore = async (
   const db = openDatabase(url, databaseOptions)
   const engine = engineOf(db)
   if (migrate) {
+    // PostgreSQL: migrations run on their own short-lived connection without the client-side
+    // query bound, so a node waiting on the advisory lock for another node's migrations is not
+    // cut off. (SQLite, possibly `:memory:`, must migrate the very database it serves.)
+    const { queryTimeoutMs: _unbounded, ...migrationOptions } = databaseOptions
+    const migrating =
+      engine === 'postgres' ? openDatabase(url, { ...migrationOptions, poolSize: 1 }) : db
     try {
-      await migrateToLatest(db)
+      await migrateToLatest(migrating)
     } catch (error) {
       await db.destroy().catch(() => {})
       throw error
+    } finally {
+      if (migrating !== db) await migrating.destroy().catch(() => {})
     }
   }
 
@@ -66,18 +74,28 @@ export const createStore = async (
 
   let closing: Promise<void> | undefined
 
+  const transaction: Store['transaction'] = async (work) => {
+    try {
+      return await (engine === 'sqlite' ? inSqliteTransaction(work) : inPostgresTransaction(work))
+    } catch (error) {
+      throw mapDriverError(error)
+    }
+  }
+
+  const read = createRepositories(db, engine)
+  // Appending and purging lock the chain head for their whole statement sequence: outside a
+  // caller's transaction they take one of their own.
+  read.audit = {
+    ...read.audit,
+    append: (event) => transaction((tx) => tx.audit.append(event)),
+    purge: (...args) => transaction((tx) => tx.audit.purge(...args)),
+  }
+
   return {
     engine,
     db,
-    read: createRepositories(db, engine),
-
-    async transaction(work) {
-      try {
-        return await (engine === 'sqlite' ? inSqliteTransaction(work) : inPostgresTransaction(work))
-      } catch (error) {
-        throw mapDriverError(error)
-      }
-    },
+    read,
+    transaction,
 
     async ping() {
       try {

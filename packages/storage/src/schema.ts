@@ -1,6 +1,8 @@
 import type {
   ActorType,
   AuditAction,
+  AuditEvent,
+  AuditKind,
   LockableMethod,
   Role,
   TokenState,
@@ -25,6 +27,10 @@ export interface Database {
   tokens: TokensTable
   api_keys: ApiKeysTable
   audit_events: AuditEventsTable
+  agent_keys: AgentKeysTable
+  authn_attempts: AuthnAttemptsTable
+  totp_authenticators: TotpAuthenticatorsTable
+  audit_chain_heads: AuditChainHeadsTable
 }
 
 /** Epoch milliseconds. */
@@ -54,6 +60,8 @@ export interface UsersTable {
   voice_number: string | null
   created_at: Millis
   updated_at: Millis
+  /** Set by `DELETE /v1/users/{id}` (0004); such rows are invisible to every lookup. */
+  deleted_at: ColumnType<Millis | null, Millis | null | undefined, Millis | null>
 }
 
 export interface EmergencyCodesTable {
@@ -98,6 +106,12 @@ export interface TokensTable {
   assigned_by: string | null
   pin_set: Flag
   created_at: Millis
+  /** Keyed hash of the PIN (migration 0002); meaningful only while `pin_set`. */
+  pin_hash: ColumnType<string | null, string | null | undefined, string | null>
+  /** The last accepted tokencode's time step: no step is accepted twice (migration 0002). */
+  last_used_step: ColumnType<number | null, number | null | undefined, number | null>
+  /** The token clock's offset in steps, learnt by next-tokencode resynchronisation. */
+  drift_steps: ColumnType<number, number | undefined, number>
 }
 
 export interface ApiKeysTable {
@@ -120,7 +134,7 @@ export interface AuditEventsTable {
   actor_type: ActorType
   actor_id: string | null
   actor_role: Role | null
-  target_type: 'company' | 'user' | 'token' | 'api_key' | null
+  target_type: AuditEvent['targetType']
   target_id: string | null
   result: 'success' | 'failure'
   reason: string | null
@@ -128,4 +142,61 @@ export interface AuditEventsTable {
   source_ip: string | null
   /** JSON object. */
   details: string
+  /** `admin` | `user` (migration 0003): which export and which chain. */
+  kind: ColumnType<AuditKind, AuditKind | undefined, AuditKind>
+  /** Hex SHA-256 of the previous event of the chain (migration 0003). */
+  prev_hash: ColumnType<string, string | undefined, string>
+  /** Hex SHA-256 of this event (`auditEventHash`). */
+  hash: ColumnType<string, string | undefined, string>
+}
+
+/** One row per chain (company and kind), migration 0003: locked by every append. */
+export interface AuditChainHeadsTable {
+  company_id: string
+  kind: AuditKind
+  last_hash: string
+  /** The hash the oldest retained event follows: genesis, or the newest purged event's. */
+  anchor_hash: string
+}
+
+/** Migration 0002: `client-key`s of the Authentication API, as keyed hashes only. */
+export interface AgentKeysTable {
+  id: string
+  company_id: string
+  key_hash: string
+  description: string | null
+  created_at: Millis
+  revoked_at: Millis | null
+}
+
+/** Migration 0002: authentication attempts, shared by every node. */
+export interface AuthnAttemptsTable {
+  id: string
+  company_id: string
+  agent_key_id: string
+  user_id: string
+  subject_name: string
+  client_id: string | null
+  last_message_id: string
+  timeout_seconds: number
+  expires_at: Millis
+  keep_attempt: Flag
+  status: 'CHALLENGE' | 'SUCCESS' | 'FAIL'
+  reason_code: string
+  /** JSON array of method ids. */
+  successful_methods: string
+  /** JSON of core's `AttemptState`. */
+  state: string
+  created_at: Millis
+  updated_at: Millis
+}
+
+/** Migration 0002: one Authenticate OTP registration per user. */
+export interface TotpAuthenticatorsTable {
+  id: string
+  company_id: string
+  user_id: string
+  seed_ciphertext: Uint8Array
+  last_used_step: number | null
+  created_at: Millis
 }

@@ -2,17 +2,22 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import {
   type ApiKey,
   type AuditEvent,
+  type AuditKind,
   type Company,
+  checkLink,
   DEFAULT_SETTINGS,
   DomainError,
+  GENESIS_HASH,
   type NewEmergencyCode,
   type NewHardwareToken,
   type Repositories,
   seedAad,
   type User,
 } from '@tokendesk/core'
+import { Migrator, sql } from 'kysely'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createSecretBox, type KyselyStore, migrateToLatest } from '../src/index.js'
+import { migrations } from '../src/migrations/index.js'
 
 /**
  * The storage contract: every `Store` implementation (each engine) must pass it. `makeStore`
@@ -45,11 +50,11 @@ export const describeStoreContract = (
       it('apply to an empty database, then find nothing left to do', async () => {
         const store = await open({ migrate: false })
         await expect(store.read.companies.count()).rejects.toThrow()
-        expect(await migrateToLatest(store.db)).toEqual({
-          applied: ['0001-initial'],
-          current: '0001-initial',
-        })
-        expect(await migrateToLatest(store.db)).toEqual({ applied: [], current: '0001-initial' })
+        // Every registered migration, in name order (several land concurrently: 0002, 0003…).
+        const all = Object.keys(await migrations(store.engine).getMigrations()).sort()
+        expect(all[0]).toBe('0001-initial')
+        expect(await migrateToLatest(store.db)).toEqual({ applied: all, current: all.at(-1) })
+        expect(await migrateToLatest(store.db)).toEqual({ applied: [], current: all.at(-1) })
         expect(await store.read.companies.count()).toBe(0)
       })
 
@@ -504,6 +509,326 @@ export const describeStoreContract = (
       })
     })
 
+    describe('audit chain', () => {
+      /** Checks one chain link by link from its anchor, and that it ends at its head. */
+      const expectIntact = async (store: KyselyStore, companyId: string, kind: AuditKind) => {
+        const head = await store.read.audit.head(companyId, kind)
+        const events = await store.read.audit.chainEvents(companyId, kind, 0, 10_000)
+        let prev = head?.anchorHash
+        for (const event of events) {
+          expect(checkLink(event, prev ?? '')).toBeUndefined()
+          prev = event.hash
+        }
+        expect(head?.lastHash).toBe(prev)
+        return events
+      }
+
+      it('links each company’s events into one chain per kind, from the genesis hash', async () => {
+        const store = await open()
+        const [a, b] = [randomUUID(), randomUUID()]
+        await store.read.audit.append(newEvent(a, { action: 'user.created', at: T }))
+        await store.read.audit.append(newEvent(a, { action: 'authn.failed', at: T + 1 }))
+        await store.read.audit.append(newEvent(b, { action: 'token.assigned', at: T + 2 }))
+        await store.transaction(async (tx) => {
+          await tx.audit.append(newEvent(a, { action: 'authn.succeeded', at: T + 3 }))
+          await tx.audit.append(newEvent(a, { action: 'company.settings_updated', at: T + 4 }))
+        })
+        const admin = await expectIntact(store, a, 'admin')
+        expect(admin.map((e) => e.action)).toEqual(['user.created', 'company.settings_updated'])
+        expect(admin[0]?.prevHash).toBe(GENESIS_HASH)
+        expect(admin.every((e) => e.kind === 'admin' && /^[0-9a-f]{64}$/.test(e.hash))).toBe(true)
+        const user = await expectIntact(store, a, 'user')
+        expect(user.map((e) => e.action)).toEqual(['authn.failed', 'authn.succeeded'])
+        expect(user[0]?.prevHash).toBe(GENESIS_HASH)
+        expect(await expectIntact(store, b, 'admin')).toHaveLength(1)
+        expect(await store.read.audit.chains()).toEqual(
+          [
+            { companyId: a, kind: 'admin' },
+            { companyId: a, kind: 'user' },
+            { companyId: b, kind: 'admin' },
+          ].sort((x, y) => x.companyId.localeCompare(y.companyId)),
+        )
+        expect(await store.read.audit.chains(b)).toEqual([{ companyId: b, kind: 'admin' }])
+      })
+
+      it('never gives two concurrent appends to one chain the same predecessor', async () => {
+        const { store, company } = await seeded()
+        // Each transaction also changes a row, as real changes do, and appends twice.
+        const append = (i: number) =>
+          store.transaction(async (tx) => {
+            await tx.users.insert(newUser(company.id))
+            await tx.audit.append(newEvent(company.id, { at: T + i, details: { i } }))
+            await tx.audit.append(newEvent(company.id, { at: T + i, details: { i, second: true } }))
+          })
+        await Promise.all(Array.from({ length: 30 }, (_, i) => append(i)))
+        const events = await expectIntact(store, company.id, 'admin')
+        expect(events).toHaveLength(60)
+        expect(new Set(events.map((e) => e.prevHash)).size).toBe(60)
+        // A transaction's two events are adjacent: the head stayed locked in between.
+        for (let i = 0; i < 60; i += 2) {
+          expect(events[i + 1]?.details).toEqual({ ...events[i]?.details, second: true })
+        }
+      })
+
+      it('counts and pages a kind by time: after exclusive, onOrBefore inclusive', async () => {
+        const store = await open()
+        const companyId = randomUUID()
+        for (const at of [T + 30, T + 10, T + 20, T + 20, T + 40]) {
+          await store.read.audit.append(newEvent(companyId, { at, details: { at } }))
+        }
+        await store.read.audit.append(newEvent(companyId, { action: 'authn.failed', at: T + 20 }))
+        const range = { after: T + 10, onOrBefore: T + 30 }
+        expect(await store.read.audit.count(companyId, 'admin', range)).toBe(3)
+        expect(await store.read.audit.count(companyId, 'user', range)).toBe(1)
+        expect(await store.read.audit.count(randomUUID(), 'admin', range)).toBe(0)
+        const all = await store.read.audit.find(companyId, 'admin', range, { offset: 0, limit: 10 })
+        expect(all.map((e) => e.at)).toEqual([T + 20, T + 20, T + 30])
+        expect((all[0]?.id ?? 0) < (all[1]?.id ?? 0)).toBe(true)
+        const second = await store.read.audit.find(companyId, 'admin', range, {
+          offset: 1,
+          limit: 1,
+        })
+        expect(second).toEqual([all[1]])
+        const open_ = await store.read.audit.find(
+          companyId,
+          'admin',
+          { onOrBefore: T + 10 },
+          { offset: 0, limit: 10 },
+        )
+        expect(open_.map((e) => e.at)).toEqual([T + 10])
+      })
+
+      it('purges only the oldest end of a chain, in batches, and anchors what remains', async () => {
+        const store = await open()
+        const companyId = randomUUID()
+        // The fourth event is older than the third (clock skew between writers): it stays
+        // until everything before it has expired.
+        for (const at of [T, T + 1, T + 50, T + 2, T + 3, T + 60]) {
+          await store.read.audit.append(newEvent(companyId, { at }))
+        }
+        await store.read.audit.append(newEvent(companyId, { action: 'authn.failed', at: T }))
+        const before = await store.read.audit.chainEvents(companyId, 'admin', 0, 100)
+        expect(await store.read.audit.purge(companyId, 'admin', T + 10, 1)).toBe(1)
+        expect(await store.read.audit.purge(companyId, 'admin', T + 10, 100)).toBe(1)
+        expect(await store.read.audit.purge(companyId, 'admin', T + 10, 100)).toBe(0)
+        const after = await expectIntact(store, companyId, 'admin')
+        expect(after.map((e) => e.at)).toEqual([T + 50, T + 2, T + 3, T + 60])
+        expect((await store.read.audit.head(companyId, 'admin'))?.anchorHash).toBe(before[1]?.hash)
+        // The user chain is purged on its own.
+        expect(await expectIntact(store, companyId, 'user')).toHaveLength(1)
+
+        // Purged to the end: the anchor is the newest hash.
+        expect(await store.read.audit.purge(companyId, 'admin', T + 100, 100)).toBe(4)
+        expect(await expectIntact(store, companyId, 'admin')).toEqual([])
+        await store.read.audit.append(newEvent(companyId, { at: T + 200 }))
+        const [next] = await expectIntact(store, companyId, 'admin')
+        expect(next?.prevHash).toBe(before.at(-1)?.hash)
+      })
+
+      it('chains the events stored before the chain existed (migration 0003)', async () => {
+        const store = await open({ migrate: false })
+        // PostgreSQL: the migration tables go in the store's own schema (its search_path).
+        const schema =
+          store.engine === 'postgres'
+            ? (await sql<{ search_path: string }>`show search_path`.execute(store.db)).rows[0]
+                ?.search_path
+            : undefined
+        const migrator = new Migrator({
+          db: store.db,
+          provider: migrations(store.engine),
+          ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+        })
+        const first = await migrator.migrateTo('0001-initial')
+        expect(first.error).toBeUndefined()
+        const companyId = randomUUID()
+        for (const [i, action] of [
+          'company.created',
+          'api_key.created',
+          'user.created',
+        ].entries()) {
+          await sql`insert into audit_events (company_id, at, action, actor_type, result, details)
+            values (${companyId}, ${T + i}, ${action}, 'cli', 'success', ${JSON.stringify({ i })})`.execute(
+            store.db,
+          )
+        }
+        await migrateToLatest(store.db)
+        const events = await expectIntact(store, companyId, 'admin')
+        expect(events.map((e) => e.action)).toEqual([
+          'company.created',
+          'api_key.created',
+          'user.created',
+        ])
+        expect(events[0]?.prevHash).toBe(GENESIS_HASH)
+        await store.read.audit.append(newEvent(companyId))
+        expect(await expectIntact(store, companyId, 'admin')).toHaveLength(4)
+      })
+    })
+
+    describe('user administration (issue 4)', () => {
+      it('search by a case-insensitive substring in code-point order, by offset or after a key', async () => {
+        const store = await open()
+        const company = newCompany()
+        const other = newCompany()
+        await store.read.companies.insert(company)
+        await store.read.companies.insert(other)
+        const emails = ['b.x@example.com', 'A.X@example.com', 'ab.x@example.com', 'a_x@example.com']
+        await store.read.users.insertMany(
+          emails.map((emailAddress) => newUser(company.id, { emailAddress })),
+        )
+        await store.read.users.insert(newUser(other.id, { emailAddress: 'a.x@example.com' }))
+        const search = (query: {
+          emailLike: string
+          limit: number
+          offset?: number
+          after?: string
+        }) =>
+          store.read.users
+            .searchByEmail(company.id, query)
+            .then((users) => users.map((u) => u.emailAddress))
+        // Code-point order of the lower-cased address: '.' < '_' < 'b' (not locale order).
+        expect(await search({ emailLike: '', limit: 10 })).toEqual([
+          'A.X@example.com',
+          'a_x@example.com',
+          'ab.x@example.com',
+          'b.x@example.com',
+        ])
+        expect(await search({ emailLike: '.X@', limit: 10 })).toEqual([
+          'A.X@example.com',
+          'ab.x@example.com',
+          'b.x@example.com',
+        ])
+        expect(await search({ emailLike: '_', limit: 10 })).toEqual(['a_x@example.com'])
+        expect(await search({ emailLike: '%', limit: 10 })).toEqual([])
+        expect(await search({ emailLike: '', limit: 2, offset: 1 })).toEqual([
+          'a_x@example.com',
+          'ab.x@example.com',
+        ])
+        expect(await search({ emailLike: '', limit: 2, after: 'a_x@example.com' })).toEqual([
+          'ab.x@example.com',
+          'b.x@example.com',
+        ])
+        expect(await store.read.users.countByEmail(company.id, '.x@')).toBe(3)
+        expect(
+          await store.read.users.countByEmail(company.id, '', { through: 'ab.x@example.com' }),
+        ).toBe(3)
+      })
+
+      it('update profiles, and delete users so that no lookup finds them and the email is free', async () => {
+        const { store, company, user } = await seeded()
+        await store.read.users.updateProfile(
+          company.id,
+          user.id,
+          { firstName: 'New', smsNumber: null },
+          T + 5,
+        )
+        expect(await store.read.users.findById(company.id, user.id)).toEqual({
+          ...user,
+          firstName: 'New',
+          smsNumber: null,
+          updatedAt: T + 5,
+        })
+        await store.read.users.markDeleted(company.id, user.id, T + 9)
+        expect(await store.read.users.findById(company.id, user.id)).toBeUndefined()
+        expect(await store.read.users.findByEmail(company.id, user.emailAddress)).toBeUndefined()
+        expect(await store.read.users.countByEmail(company.id, '')).toBe(0)
+        expect(await store.read.users.existingEmails(company.id, [user.emailAddress])).toEqual([])
+        const again = newUser(company.id, { emailAddress: user.emailAddress.toUpperCase() })
+        await store.read.users.insert(again)
+        expect(await store.read.users.findByEmail(company.id, user.emailAddress)).toEqual(again)
+      })
+
+      it('insert many users in one transaction, all or nothing', async () => {
+        const store = await open()
+        const company = newCompany()
+        await store.read.companies.insert(company)
+        const users = Array.from({ length: 1_200 }, () => newUser(company.id))
+        await store.read.users.insertMany(users)
+        expect(await store.read.users.countByEmail(company.id, '@example.com')).toBe(1_200)
+        expect(
+          await store.read.users.existingEmails(company.id, [
+            users[7]?.emailAddress.toUpperCase() ?? '',
+            'nobody@example.com',
+          ]),
+        ).toEqual([users[7]?.emailAddress.toLowerCase()])
+
+        const more = Array.from({ length: 900 }, () => newUser(company.id))
+        const clash = { ...newUser(company.id), emailAddress: users[0]?.emailAddress ?? '' }
+        const error = await store
+          .transaction((tx) => tx.users.insertMany([...more, clash]))
+          .catch((e) => e)
+        expect(error).toBeInstanceOf(DomainError)
+        expect(error.code).toBe('USER_EXISTS')
+        expect(await store.read.users.countByEmail(company.id, '@example.com')).toBe(1_200)
+      })
+
+      it('unassign a token (Disabled, no holder, no PIN), all of a user’s, clear PINs, delete', async () => {
+        const { store, company, user } = await seeded()
+        const enabled = newToken(company.id, serialOf(91), {
+          state: 'Activated',
+          status: 'Enabled',
+          statusChangedAt: T,
+          statusChangedBy: 'k1',
+          assignedUserId: user.id,
+          assignedAt: T,
+          assignedBy: 'k1',
+          pinSet: true,
+        })
+        const disabled = newToken(company.id, serialOf(92), {
+          state: 'Activation Pending',
+          assignedUserId: user.id,
+          assignedAt: T,
+          assignedBy: 'k1',
+          pinSet: true,
+        })
+        const free = newToken(company.id, serialOf(93), { pinSet: true })
+        await store.read.tokens.insertMany([enabled, disabled, free])
+
+        await store.read.tokens.setPin(company.id, free.serial, 'pin-hash')
+        await store.read.tokens.clearPin(company.id, free.serial)
+        expect(await store.read.tokens.findBySerial(company.id, free.serial)).toMatchObject({
+          pinSet: false,
+        })
+        expect((await store.read.tokens.findSecret(company.id, free.serial))?.pinHash).toBeNull()
+        await store.read.tokens.setPin(company.id, enabled.serial, 'pin-hash')
+
+        await store.read.tokens.unassign(company.id, enabled.serial, { at: T + 1, by: 'k2' })
+        expect(await store.read.tokens.findBySerial(company.id, enabled.serial)).toEqual({
+          ...withoutSeed(enabled),
+          state: 'Unassigned',
+          status: 'Disabled',
+          statusChangedAt: T + 1,
+          statusChangedBy: 'k2',
+          assignedUserId: null,
+          assignedAt: null,
+          assignedBy: null,
+          pinSet: false,
+        })
+        expect((await store.read.tokens.findSecret(company.id, enabled.serial))?.pinHash).toBeNull()
+
+        await store.read.tokens.assign(company.id, enabled.serial, {
+          userId: user.id,
+          name: 'again',
+          at: T + 2,
+          by: 'k3',
+        })
+        expect(
+          await store.read.tokens.unassignAll(company.id, user.id, { at: T + 3, by: 'k4' }),
+        ).toEqual([serialOf(91), serialOf(92)])
+        expect(await store.read.tokens.listAssigned(company.id, user.id)).toEqual([])
+        // Already Disabled: the status change time and author stay as they were.
+        expect(await store.read.tokens.findBySerial(company.id, disabled.serial)).toMatchObject({
+          state: 'Unassigned',
+          statusChangedAt: null,
+          statusChangedBy: null,
+          pinSet: false,
+        })
+
+        await store.read.tokens.remove(company.id, free.serial)
+        expect(await store.read.tokens.findBySerial(company.id, free.serial)).toBeUndefined()
+        expect(await store.read.tokens.existingSerials(company.id, [free.serial])).toEqual([])
+      })
+    })
+
     describe('transactions', () => {
       it('commit and return what the work returns', async () => {
         const { store, company } = await seeded()
@@ -576,6 +901,246 @@ export const describeStoreContract = (
         expect(codes).toHaveLength(20)
         expect(codes.filter((c) => c.revoked_at === null)).toHaveLength(1)
         expect(await store.read.audit.list(company.id)).toHaveLength(20)
+      })
+    })
+    describe('authentication (migration 0002)', () => {
+      it('recordFailure counts atomically: 100 parallel failures leave exactly max counted and a lock', async () => {
+        const { store, company, user } = await seeded()
+        const states = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            store.transaction((tx) =>
+              tx.locks.recordFailure(company.id, user.id, 'TOKEN', T + i, 3),
+            ),
+          ),
+        )
+        expect(
+          states
+            .filter((s) => s.lockedAt === null)
+            .map((s) => s.failedCount)
+            .sort(),
+        ).toEqual([1, 2])
+        expect(await store.read.locks.list(company.id, user.id)).toEqual([
+          { method: 'TOKEN', failedCount: 3, lockedAt: expect.any(Number) },
+        ])
+        // Without a transaction too (the pool on PostgreSQL: truly parallel statements).
+        await Promise.all(
+          Array.from({ length: 50 }, () =>
+            store.read.locks.recordFailure(company.id, user.id, 'SMS', T, 5),
+          ),
+        )
+        const sms = (await store.read.locks.list(company.id, user.id)).find(
+          (l) => l.method === 'SMS',
+        )
+        expect(sms).toEqual({ method: 'SMS', failedCount: 5, lockedAt: T })
+      })
+
+      it('resetFailures keeps a lock; clearLockedBefore lifts only old locks', async () => {
+        const { store, company, user } = await seeded()
+        await store.read.locks.recordFailure(company.id, user.id, 'VOICE', T, 3)
+        await store.read.locks.resetFailures(company.id, user.id, 'VOICE')
+        expect(await store.read.locks.list(company.id, user.id)).toEqual([])
+        await store.read.locks.recordFailure(company.id, user.id, 'VOICE', T, 1)
+        await store.read.locks.resetFailures(company.id, user.id, 'VOICE')
+        expect(await store.read.locks.list(company.id, user.id)).toHaveLength(1)
+        expect(await store.read.locks.clearLockedBefore(company.id, user.id, 'VOICE', T - 1)).toBe(
+          0,
+        )
+        expect(await store.read.locks.clearLockedBefore(company.id, user.id, 'VOICE', T)).toBe(1)
+        expect(await store.read.locks.list(company.id, user.id)).toEqual([])
+      })
+
+      it('useOnline: one-time codes are consumed by exactly one of parallel uses; others stamp lastUsedAt', async () => {
+        const { store, company, user } = await seeded()
+        const once = newCode(company.id, user.id, { oneTimeUse: true })
+        await store.read.emergencyCodes.insert(once)
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            store.read.emergencyCodes.useOnline(company.id, user.id, once.codeHash, T + 5),
+          ),
+        )
+        expect(results.filter(Boolean)).toHaveLength(1)
+        expect(await store.read.emergencyCodes.findLatest(company.id, user.id)).toMatchObject({
+          revokedAt: T + 5,
+          lastUsedAt: T + 5,
+        })
+        const many = newCode(company.id, user.id)
+        await store.read.emergencyCodes.insert(many)
+        expect(
+          await store.read.emergencyCodes.useOnline(company.id, user.id, many.codeHash, T + 6),
+        ).toBe(true)
+        expect(
+          await store.read.emergencyCodes.useOnline(company.id, user.id, many.codeHash, T + 7),
+        ).toBe(true)
+        expect(await store.read.emergencyCodes.useOnline(company.id, user.id, 'wrong', T + 7)).toBe(
+          false,
+        )
+        expect(
+          await store.read.emergencyCodes.useOnline(
+            company.id,
+            user.id,
+            many.codeHash,
+            many.expiresAt,
+          ),
+        ).toBe(false)
+        expect(await store.read.emergencyCodes.findLatest(company.id, user.id)).toMatchObject({
+          id: many.id,
+          revokedAt: null,
+          lastUsedAt: T + 7,
+        })
+      })
+
+      it('agent keys are found by hash only, listed per company and revoked once', async () => {
+        const { store, company } = await seeded()
+        const key = {
+          id: randomUUID(),
+          companyId: company.id,
+          description: 'vpn',
+          createdAt: T,
+          revokedAt: null,
+        }
+        await store.read.agentKeys.insert({ ...key, keyHash: 'h1' })
+        expect(await store.read.agentKeys.findByHash('h1')).toEqual(key)
+        expect(await store.read.agentKeys.findByHash('h2')).toBeUndefined()
+        expect(await store.read.agentKeys.list(company.id)).toEqual([key])
+        expect(await store.read.agentKeys.revoke(company.id, key.id, T + 1)).toEqual({
+          ...key,
+          revokedAt: T + 1,
+        })
+        expect(await store.read.agentKeys.revoke(company.id, key.id, T + 2)).toEqual({
+          ...key,
+          revokedAt: T + 1,
+        })
+        expect(await store.read.agentKeys.revoke(randomUUID(), key.id, T + 2)).toBeUndefined()
+      })
+
+      it('attempts: the context chain is a compare-and-set; expired or completed attempts cannot be claimed', async () => {
+        const { store, company, user } = await seeded()
+        const attempt = {
+          id: randomUUID(),
+          companyId: company.id,
+          agentKeyId: randomUUID(),
+          userId: user.id,
+          subjectName: user.emailAddress,
+          clientId: null,
+          lastMessageId: 'm1',
+          timeoutSeconds: 180,
+          expiresAt: T + 180_000,
+          keepAttempt: false,
+          status: 'CHALLENGE' as const,
+          reasonCode: 'AUTHENTICATION_REQUIRED',
+          successfulMethods: [],
+          state: { challenges: ['TOKEN' as const] },
+          createdAt: T,
+          updatedAt: T,
+        }
+        await store.read.authnAttempts.insert(attempt)
+        expect(await store.read.authnAttempts.find(company.id, attempt.id)).toEqual(attempt)
+        expect(await store.read.authnAttempts.find(randomUUID(), attempt.id)).toBeUndefined()
+        const claims = await Promise.all(
+          ['m2', 'm3', 'm4'].map((next) =>
+            store.read.authnAttempts.claim(company.id, attempt.id, 'm1', {
+              messageId: next,
+              expiresAt: T + 200_000,
+              now: T + 1,
+            }),
+          ),
+        )
+        expect(claims.filter(Boolean)).toHaveLength(1)
+        const current = await store.read.authnAttempts.find(company.id, attempt.id)
+        expect(current?.expiresAt).toBe(T + 200_000)
+        const last = current?.lastMessageId as string
+        expect(
+          await store.read.authnAttempts.claim(company.id, attempt.id, last, {
+            messageId: 'x',
+            expiresAt: T,
+            now: T + 200_000,
+          }),
+        ).toBe(false)
+        await store.read.authnAttempts.update(company.id, attempt.id, {
+          status: 'SUCCESS',
+          reasonCode: 'CREDENTIAL_VERIFIED',
+          successfulMethods: ['TOKEN'],
+          state: { challenges: [] },
+          updatedAt: T + 2,
+        })
+        expect(
+          await store.read.authnAttempts.claim(company.id, attempt.id, last, {
+            messageId: 'y',
+            expiresAt: T + 9e5,
+            now: T + 3,
+          }),
+        ).toBe(false)
+        expect(await store.read.authnAttempts.find(company.id, attempt.id)).toMatchObject({
+          status: 'SUCCESS',
+          successfulMethods: ['TOKEN'],
+        })
+        await store.read.authnAttempts.remove(company.id, attempt.id)
+        expect(await store.read.authnAttempts.find(company.id, attempt.id)).toBeUndefined()
+      })
+
+      it('TOTP registrations are replaced, and a step is used at most once', async () => {
+        const { store, company, user } = await seeded()
+        const reg = {
+          id: randomUUID(),
+          companyId: company.id,
+          userId: user.id,
+          createdAt: T,
+          lastUsedStep: null,
+          seedCiphertext: new Uint8Array(randomBytes(40)),
+        }
+        await store.read.totpAuthenticators.replace(reg)
+        expect(await store.read.totpAuthenticators.find(company.id, user.id)).toEqual(reg)
+        const uses = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            store.read.totpAuthenticators.useStep(company.id, user.id, 60_000_000),
+          ),
+        )
+        expect(uses.filter(Boolean)).toHaveLength(1)
+        expect(await store.read.totpAuthenticators.useStep(company.id, user.id, 59_999_999)).toBe(
+          false,
+        )
+        const again = { ...reg, id: randomUUID(), seedCiphertext: new Uint8Array(randomBytes(40)) }
+        await store.read.totpAuthenticators.replace(again)
+        expect(await store.read.totpAuthenticators.find(company.id, user.id)).toEqual(again)
+      })
+
+      it('hardware tokens: recordUse refuses replays and activates; setPin stores the hash and sets pinSet', async () => {
+        const { store, company, user } = await seeded()
+        const token = newToken(company.id, '0042', {
+          state: 'Activation Pending',
+          assignedUserId: user.id,
+          assignedAt: T,
+        })
+        await store.read.tokens.insertMany([token])
+        expect(await store.read.tokens.findSecret(company.id, '0042')).toEqual({
+          seedCiphertext: new Uint8Array(token.seedCiphertext),
+          pinHash: null,
+          lastUsedStep: null,
+          driftSteps: 0,
+        })
+        const uses = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            store.read.tokens.recordUse(company.id, '0042', { step: 29_000_000, drift: -2, at: T }),
+          ),
+        )
+        expect(uses.filter(Boolean)).toHaveLength(1)
+        expect(
+          await store.read.tokens.recordUse(company.id, '0042', {
+            step: 28_999_999,
+            drift: 0,
+            at: T,
+          }),
+        ).toBe(false)
+        await store.read.tokens.setPin(company.id, '0042', 'pin-hash')
+        expect(await store.read.tokens.findSecret(company.id, '0042')).toMatchObject({
+          pinHash: 'pin-hash',
+          lastUsedStep: 29_000_000,
+          driftSteps: -2,
+        })
+        expect(await store.read.tokens.findBySerial(company.id, '0042')).toMatchObject({
+          state: 'Activated',
+          pinSet: true,
+        })
       })
     })
   })

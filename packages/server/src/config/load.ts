@@ -72,6 +72,9 @@ export const loadConfig = (options: LoadConfigOptions = {}): Config => {
   if (candidate.tlsKey !== undefined && candidate.tlsCert === undefined) {
     problems.push('TOKENDESK_TLS_CERT: required when TOKENDESK_TLS_KEY is set')
   }
+  if (candidate.smsWebhookUrl !== undefined && candidate.smsWebhookSecret === undefined) {
+    problems.push('TOKENDESK_SMS_WEBHOOK_SECRET: required when TOKENDESK_SMS_WEBHOOK_URL is set')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return candidate as Config
 }

@@ -33,7 +33,25 @@ export const ConfigSchema = Type.Object(
       default: 5000,
       env: 'TOKENDESK_DATABASE_STATEMENT_TIMEOUT_MS',
     }),
+    databaseConnectTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 5000,
+      env: 'TOKENDESK_DATABASE_CONNECT_TIMEOUT_MS',
+    }),
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://.+', env: 'TOKENDESK_REDIS_URL' })),
+    redisKeyPrefix: Type.String({
+      pattern: '^[A-Za-z0-9:._-]{1,64}$',
+      default: 'tokendesk:',
+      env: 'TOKENDESK_REDIS_KEY_PREFIX',
+    }),
+    shutdownDelayMs: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 0,
+      env: 'TOKENDESK_SHUTDOWN_DELAY_MS',
+      description: 'After SIGTERM, how long /health/ready fails before the server stops accepting.',
+    }),
     secretKey: Type.Optional(
       Type.String({
         minLength: 44,
@@ -70,6 +88,34 @@ export const ConfigSchema = Type.Object(
       maximum: 100_000,
       default: 10,
       env: 'TOKENDESK_AUTH_FAILURES_PER_MINUTE',
+    }),
+    smsWebhookUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        env: 'TOKENDESK_SMS_WEBHOOK_URL',
+        description: 'SMS/voice codes are POSTed here (signed); absent: the file outbox.',
+      }),
+    ),
+    smsWebhookSecret: Type.Optional(
+      Type.String({
+        minLength: 32,
+        env: 'TOKENDESK_SMS_WEBHOOK_SECRET',
+        description: 'HMAC-SHA-256 key of the webhook signature; required with the URL.',
+      }),
+    ),
+    auditAdminRetentionDays: Type.Integer({
+      minimum: 1,
+      maximum: 36_500,
+      default: 90,
+      env: 'TOKENDESK_AUDIT_ADMIN_RETENTION_DAYS',
+      description: 'Days admin events are kept (the admin log export; RSA keeps 90).',
+    }),
+    auditUserRetentionDays: Type.Integer({
+      minimum: 1,
+      maximum: 36_500,
+      default: 40,
+      env: 'TOKENDESK_AUDIT_USER_RETENTION_DAYS',
+      description: 'Days user events are kept (the user event log export; RSA keeps 40).',
     }),
   },
   { additionalProperties: false },

@@ -92,11 +92,18 @@ export const errorHandler = (
     return reply.code(500).serializer(JSON.stringify).send(domainError.details.state)
   }
   if (status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+  // The database is unreachable: the pool retries on the next request, so a client may too.
+  if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   const description =
     status >= 500 && domainError.code !== 'STORAGE_UNAVAILABLE'
       ? ERRORS.INTERNAL_ERROR
       : domainError.message
-  return reply.code(status).serializer(JSON.stringify).send(errorBody(status, description))
+  // [ext] user import: every bad row, machine-readable, beside the usual two keys.
+  const rows = domainError.code === 'IMPORT_ROWS_INVALID' ? domainError.details?.errors : undefined
+  return reply
+    .code(status)
+    .serializer(JSON.stringify)
+    .send({ ...errorBody(status, description), ...(Array.isArray(rows) && { errors: rows }) })
 }
 
 /**

@@ -13,6 +13,7 @@ export const HTTP_STATUS = {
   USER_DISABLED: 400,
   USER_NOT_FOUND: 404,
   USER_EXISTS: 409,
+  IMPORT_ROWS_INVALID: 400,
   TOKEN_NOT_FOUND: 404,
   TOKEN_NOT_ASSIGNED_TO_USER: 409,
   TOKEN_ASSIGNED_ELSEWHERE: 409,
@@ -22,6 +23,8 @@ export const HTTP_STATUS = {
   COMPANY_EXISTS: 409,
   API_KEY_NOT_FOUND: 404,
   API_KEY_LIMIT_REACHED: 409,
+  AGENT_KEY_NOT_FOUND: 404,
+  INVALID_CLIENT_KEY: 401,
   AUTHENTICATION_FAILED: 403,
   ROLE_FORBIDDEN: 403,
   RATE_LIMITED: 429,
@@ -32,7 +35,10 @@ export const HTTP_STATUS = {
   UNLOCK_FAILED: 500,
   STORAGE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
-} as const satisfies Record<ErrorCode, 400 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503>
+} as const satisfies Record<
+  ErrorCode,
+  400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503
+>
 
 /** Spring's `HttpStatus` names, as the RSA service writes them in `code`. */
 export const REASON: Record<number, string> = {

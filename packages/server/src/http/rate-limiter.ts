@@ -20,8 +20,18 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  consume(key: string, rule: BucketRule, now: number): RateDecision
+  /** Takes one token from `key`'s bucket. Asynchronous: a shared implementation asks Redis. */
+  consume(key: string, rule: BucketRule, now: number): Promise<RateDecision>
 }
+
+/** The decision once a bucket holds `tokens` (after refill, and after taking one if `allowed`). */
+export const decisionOf = (rule: BucketRule, tokens: number, allowed: boolean): RateDecision => ({
+  allowed,
+  limit: rule.burst,
+  remaining: Math.floor(tokens),
+  resetSeconds: Math.ceil((rule.burst - tokens) / rule.rate),
+  retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / rule.rate)),
+})
 
 interface Bucket {
   tokens: number
@@ -41,7 +51,7 @@ export const createMemoryRateLimiter = (): RateLimiter => {
   }
 
   return {
-    consume(key, rule, now) {
+    async consume(key, rule, now) {
       let bucket = buckets.get(key)
       if (!bucket) {
         if (buckets.size >= SWEEP_THRESHOLD) sweep(now, rule)
@@ -54,13 +64,7 @@ export const createMemoryRateLimiter = (): RateLimiter => {
       }
       const allowed = bucket.tokens >= 1
       if (allowed) bucket.tokens -= 1
-      return {
-        allowed,
-        limit: rule.burst,
-        remaining: Math.floor(bucket.tokens),
-        resetSeconds: Math.ceil((rule.burst - bucket.tokens) / rule.rate),
-        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / rule.rate)),
-      }
+      return decisionOf(rule, bucket.tokens, allowed)
     },
   }
 }

@@ -10,7 +10,11 @@ import {
 } from '../schemas.js'
 
 /** [ext] Administration API keys (admin-api.md §10). Key material is returned once, at creation. */
-export const apiKeyRoutes = (app: App, services: Services): void => {
+export const apiKeyRoutes = (
+  app: App,
+  services: Services,
+  onRevoked: (accessId: string) => void = () => {},
+): void => {
   const tags = ['API keys']
 
   app.post(
@@ -67,6 +71,7 @@ export const apiKeyRoutes = (app: App, services: Services): void => {
     },
     async (request) => {
       const key = await services.apiKeys.revoke(contextOf(request), request.params.accessID)
+      onRevoked(key.accessId)
       return { accessID: key.accessId, revokedAt: iso(key.revokedAt as number) }
     },
   )

@@ -1,14 +1,18 @@
 import type { HardwareToken, Services } from '@tokendesk/core'
 import { type App, contextOf, isoOrNull } from '../http/types.js'
 import {
+  DevicesResponse,
   DryRunQuery,
   ErrorBody,
   TokenAssignBody,
   TokenAssignResponse,
+  TokenClearPinResponse,
+  TokenDeleteResponse,
   TokenImportBody,
   TokenImportResponse,
   TokenSerialBody,
   TokenStatusResponse,
+  TokenUnassignResponse,
   UserIdParams,
 } from '../schemas.js'
 
@@ -44,6 +48,136 @@ export const tokenRoutes = (app: App, services: Services): void => {
         request.body.tokenSerialNumber,
       )
       return statusView(token.assignedUserId ?? userId, token)
+    },
+  )
+
+  app.patch(
+    '/v1/users/:userId/sidTokens/disable',
+    {
+      config: { permission: 'helpdesk' },
+      schema: {
+        tags: ['Hardware tokens'],
+        summary: 'Disable a hardware token assigned to the user',
+        params: UserIdParams,
+        body: TokenSerialBody,
+        response: { 200: TokenStatusResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { userId } = request.params
+      const token = await services.tokens.disable(
+        contextOf(request),
+        userId,
+        request.body.tokenSerialNumber,
+      )
+      return statusView(token.assignedUserId ?? userId, token)
+    },
+  )
+
+  app.patch(
+    '/v1/users/:userId/sidTokens/unassign',
+    {
+      config: { permission: 'helpdesk' },
+      schema: {
+        tags: ['Hardware tokens'],
+        summary: 'Unassign a hardware token from the user (back to Unassigned and Disabled)',
+        params: UserIdParams,
+        body: TokenSerialBody,
+        response: { 200: TokenUnassignResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const token = await services.tokens.unassign(
+        contextOf(request),
+        request.params.userId,
+        request.body.tokenSerialNumber,
+      )
+      return { tokenSerialNumber: token.serial, tokenState: 'Unassigned' as const }
+    },
+  )
+
+  app.patch(
+    '/v2/users/:userId/sidTokens/clearPin',
+    {
+      config: { permission: 'helpdesk' },
+      schema: {
+        tags: ['Hardware tokens'],
+        summary: "Clear the PIN of the user's hardware token",
+        params: UserIdParams,
+        body: TokenSerialBody,
+        response: { 200: TokenClearPinResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { userId } = request.params
+      const token = await services.tokens.clearPin(
+        contextOf(request),
+        userId,
+        request.body.tokenSerialNumber,
+      )
+      return {
+        userId: token.assignedUserId ?? userId,
+        tokenSerialNumber: token.serial,
+        pinSet: 'false' as const,
+      }
+    },
+  )
+
+  app.delete(
+    '/v1/sidTokens/delete',
+    {
+      config: { permission: 'superadmin' },
+      schema: {
+        tags: ['Hardware tokens'],
+        summary: 'Delete a hardware token (SUPER_ADMIN only)',
+        body: TokenSerialBody,
+        response: { 200: TokenDeleteResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const token = await services.tokens.remove(contextOf(request), request.body.tokenSerialNumber)
+      return {
+        tokenSerialNumber: token.serial,
+        tokenName: token.name,
+        tokenState: token.state,
+        tokenStatus: token.status,
+        userId: token.assignedUserId,
+      }
+    },
+  )
+
+  app.get(
+    '/v2/users/:userId/devices',
+    {
+      config: { permission: 'helpdesk' },
+      schema: {
+        tags: ['Hardware tokens'],
+        summary: "The user's authenticators (tokendesk has hardware tokens only)",
+        params: UserIdParams,
+        response: { 200: DevicesResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const tokens = await services.tokens.listForUser(contextOf(request), request.params.userId)
+      return {
+        devices: [],
+        fidoTokens: [],
+        sidTokens: tokens.map((token) => ({
+          id: token.id,
+          name: token.name,
+          userId: token.assignedUserId ?? request.params.userId,
+          tokenSerialNumber: token.serial,
+          tokenState: token.state,
+          tokenStatus: token.status,
+          assignedAt: isoOrNull(token.assignedAt),
+          assignedBy: token.assignedBy,
+          pinSet: token.pinSet ? ('true' as const) : ('false' as const),
+          tokenStatusChangedAt: isoOrNull(token.statusChangedAt),
+          tokenStatusChangedBy: token.statusChangedBy,
+          expiryDate: null,
+          tokenStatusReason: null,
+        })),
+      }
     },
   )
 

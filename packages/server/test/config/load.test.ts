@@ -32,10 +32,15 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./data/tokendesk.db',
       databasePoolSize: 10,
       databaseStatementTimeoutMs: 5000,
+      databaseConnectTimeoutMs: 5000,
+      redisKeyPrefix: 'tokendesk:',
+      shutdownDelayMs: 0,
       logLevel: 'info',
       authAudience: 'lenient',
       maxActiveApiKeys: 10,
       authFailuresPerMinute: 10,
+      auditAdminRetentionDays: 90,
+      auditUserRetentionDays: 40,
     })
     expect(publicUrlOf(config)).toBe('http://127.0.0.1:8080')
     expect(adminRestApiUrlOf(config)).toBe('http://127.0.0.1:8080/AdminInterface/restapi/')

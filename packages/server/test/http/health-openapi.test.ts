@@ -17,7 +17,12 @@ const declaredRoutes = (): Array<[string, string]> => {
       const openApiPath = path.replace(/:([A-Za-z]+)/g, '{$1}')
       found.push([
         method.toUpperCase(),
-        file === 'health.routes.ts' ? openApiPath : `${ADMIN}${openApiPath}`,
+        file === 'health.routes.ts'
+          ? openApiPath
+          : // The Authentication API is its own plugin, under /mfa/v1_1 (docs/authn.md).
+            file === 'authn.routes.ts'
+            ? `/mfa/v1_1${openApiPath}`
+            : `${ADMIN}${openApiPath}`,
       ])
     }
   }

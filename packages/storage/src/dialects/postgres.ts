@@ -5,6 +5,7 @@ export interface PostgresOptions {
   poolSize: number
   statementTimeoutMs: number
   connectTimeoutMs: number
+  queryTimeoutMs: number | undefined
   schema: string | undefined
 }
 
@@ -36,6 +37,7 @@ export const postgresDialect = (url: string, options: PostgresOptions): Postgres
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
     types,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   })

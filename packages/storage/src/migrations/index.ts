@@ -1,6 +1,9 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import type { Engine } from '../database.js'
 import { initial } from './0001-initial.js'
+import { authentication } from './0002-authentication.js'
+import { auditChain } from './0003-audit-chain.js'
+import { userAdmin } from './0004-user-admin.js'
 
 /**
  * Every migration, in order. Migrations are code, numbered `NNNN-name`; Kysely applies them by
@@ -9,6 +12,9 @@ import { initial } from './0001-initial.js'
  */
 const MIGRATIONS: Readonly<Record<string, (engine: Engine) => Migration>> = {
   '0001-initial': initial,
+  '0002-authentication': authentication,
+  '0003-audit-chain': auditChain,
+  '0004-user-admin': userAdmin,
 }
 
 /** The in-code migration provider for one engine (migrations branch on it where SQL differs). */

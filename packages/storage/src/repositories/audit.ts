@@ -1,7 +1,32 @@
-import type { AuditRepository, StoredAuditEvent } from '@tokendesk/core'
-import type { Selectable } from 'kysely'
-import type { AuditEventsTable } from '../schema.js'
+import {
+  type AuditKind,
+  type AuditRepository,
+  type AuditTimeRange,
+  auditEventHash,
+  auditKindOf,
+  type ChainedAuditEvent,
+  GENESIS_HASH,
+  type StoredAuditEvent,
+} from '@tokendesk/core'
+import type { Kysely, Selectable } from 'kysely'
+import type { AuditEventsTable, Database } from '../schema.js'
 import type { RepositoryContext } from './context.js'
+
+/** The company's events of one kind in `(after, onOrBefore]`. */
+const inRange = (
+  db: Kysely<Database>,
+  companyId: string,
+  kind: AuditKind,
+  range: AuditTimeRange,
+) => {
+  let query = db
+    .selectFrom('audit_events')
+    .where('company_id', '=', companyId)
+    .where('kind', '=', kind)
+    .where('at', '<=', range.onOrBefore)
+  if (range.after !== undefined) query = query.where('at', '>', range.after)
+  return query
+}
 
 export const toAuditEvent = (row: Selectable<AuditEventsTable>): StoredAuditEvent => ({
   id: row.id,
@@ -18,12 +43,52 @@ export const toAuditEvent = (row: Selectable<AuditEventsTable>): StoredAuditEven
   details: JSON.parse(row.details),
 })
 
-/** Append-only: ids grow with every event, so id order is write order. */
-export const auditRepository = ({ db }: RepositoryContext): AuditRepository => ({
+const toChainedEvent = (row: Selectable<AuditEventsTable>): ChainedAuditEvent => ({
+  ...toAuditEvent(row),
+  kind: row.kind,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+})
+
+/**
+ * Append-only: ids grow with every event, so id order is write order, and within a chain it is
+ * chain order (appends to a chain are serialised by its head row).
+ */
+export const auditRepository = ({ db, engine }: RepositoryContext): AuditRepository => ({
   async append(event) {
+    const kind = auditKindOf(event.action)
+    // The details as they will read back (what JSON keeps), so the hash verifies later.
+    const detailsText = JSON.stringify(event.details)
+    // Creates the chain's head on first use and reads it, locked until the transaction ends:
+    // in PostgreSQL `ON CONFLICT DO UPDATE` takes the row lock (a concurrent append waits, then
+    // reads the hash the other committed); in SQLite `BEGIN IMMEDIATE` already serialises.
+    const head = await db
+      .insertInto('audit_chain_heads')
+      .values({
+        company_id: event.companyId,
+        kind,
+        last_hash: GENESIS_HASH,
+        anchor_hash: GENESIS_HASH,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['company_id', 'kind'])
+          .doUpdateSet((eb) => ({ last_hash: eb.ref('audit_chain_heads.last_hash') })),
+      )
+      .returning('last_hash')
+      .executeTakeFirstOrThrow()
+    const hash = auditEventHash({
+      ...event,
+      details: JSON.parse(detailsText),
+      kind,
+      prevHash: head.last_hash,
+    })
     await db
       .insertInto('audit_events')
       .values({
+        kind,
+        prev_hash: head.last_hash,
+        hash,
         company_id: event.companyId,
         at: event.at,
         action: event.action,
@@ -36,8 +101,14 @@ export const auditRepository = ({ db }: RepositoryContext): AuditRepository => (
         reason: event.reason,
         request_id: event.requestId,
         source_ip: event.sourceIp,
-        details: JSON.stringify(event.details),
+        details: detailsText,
       })
+      .execute()
+    await db
+      .updateTable('audit_chain_heads')
+      .set({ last_hash: hash })
+      .where('company_id', '=', event.companyId)
+      .where('kind', '=', kind)
       .execute()
   },
 
@@ -49,5 +120,104 @@ export const auditRepository = ({ db }: RepositoryContext): AuditRepository => (
       .orderBy('id')
     if (options?.limit !== undefined) query = query.limit(options.limit)
     return (await query.execute()).map(toAuditEvent)
+  },
+
+  async count(companyId, kind, range) {
+    const row = await inRange(db, companyId, kind, range)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  },
+
+  async find(companyId, kind, range, page) {
+    const rows = await inRange(db, companyId, kind, range)
+      .selectAll()
+      .orderBy('at')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute()
+    return rows.map(toAuditEvent)
+  },
+
+  async chains(companyId, options) {
+    let heads = db.selectFrom('audit_chain_heads').select(['company_id', 'kind'])
+    let events = db.selectFrom('audit_events').select(['company_id', 'kind']).distinct()
+    if (companyId !== undefined) {
+      heads = heads.where('company_id', '=', companyId)
+      events = events.where('company_id', '=', companyId)
+    }
+    const rows = await (options?.headsOnly ? heads : heads.union(events)).execute()
+    return rows
+      .map((row) => ({ companyId: row.company_id, kind: row.kind }))
+      .sort((a, b) =>
+        a.companyId === b.companyId
+          ? a.kind.localeCompare(b.kind)
+          : a.companyId.localeCompare(b.companyId),
+      )
+  },
+
+  async head(companyId, kind) {
+    const row = await db
+      .selectFrom('audit_chain_heads')
+      .selectAll()
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .executeTakeFirst()
+    return row
+      ? { companyId, kind, lastHash: row.last_hash, anchorHash: row.anchor_hash }
+      : undefined
+  },
+
+  async chainEvents(companyId, kind, afterId, limit) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+    return rows.map(toChainedEvent)
+  },
+
+  async purge(companyId, kind, before, limit) {
+    // Lock the head first: appends and other purges of this chain wait.
+    const head = await db
+      .selectFrom('audit_chain_heads')
+      .select('anchor_hash')
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .$call((q) => (engine === 'postgres' ? q.forUpdate() : q))
+      .executeTakeFirst()
+    if (!head) return 0
+    const oldest = await db
+      .selectFrom('audit_events')
+      .select(['id', 'at', 'hash'])
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+    // Only a prefix of the chain: an event is purged only with every event before it, so
+    // the oldest retained event always links to the anchor.
+    const end = oldest.findIndex((row) => row.at >= before)
+    const expired = end === -1 ? oldest : oldest.slice(0, end)
+    const last = expired.at(-1)
+    if (!last) return 0
+    await db
+      .deleteFrom('audit_events')
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .where('id', '<=', last.id)
+      .execute()
+    await db
+      .updateTable('audit_chain_heads')
+      .set({ anchor_hash: last.hash })
+      .where('company_id', '=', companyId)
+      .where('kind', '=', kind)
+      .execute()
+    return expired.length
   },
 })

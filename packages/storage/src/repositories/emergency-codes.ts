@@ -78,4 +78,24 @@ export const emergencyCodeRepository = ({
       .executeTakeFirst()
     return row && toEmergencyCode(row)
   },
+
+  async useOnline(companyId, userId, codeHash, at) {
+    // The whole check is the WHERE clause of one UPDATE: of parallel uses of a one-time code,
+    // only the first changes the row (the others find it revoked).
+    const result = await db
+      .updateTable('emergency_codes')
+      .set({
+        last_used_at: at,
+        revoked_at: sql<
+          number | null
+        >`case when one_time_use = ${flag(engine, true)} then ${at} else revoked_at end`,
+      })
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', codeHash)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst()
+    return rowCount(result) === 1
+  },
 })

@@ -3,12 +3,15 @@ import type { Kysely } from 'kysely'
 import type { Engine } from '../database.js'
 import { mapDriverError } from '../driver-errors.js'
 import type { Database } from '../schema.js'
+import { agentKeyRepository } from './agent-keys.js'
 import { apiKeyRepository } from './api-keys.js'
 import { auditRepository } from './audit.js'
+import { authnAttemptRepository } from './authn-attempts.js'
 import { companyRepository } from './companies.js'
 import { emergencyCodeRepository } from './emergency-codes.js'
 import { lockRepository } from './locks.js'
 import { tokenRepository } from './tokens.js'
+import { totpAuthenticatorRepository } from './totp-authenticators.js'
 import { userRepository } from './users.js'
 
 /** Every repository, running on `db` (the pool, or one transaction's connection). */
@@ -22,6 +25,9 @@ export const createRepositories = (db: Kysely<Database>, engine: Engine): Reposi
     tokens: guarded(tokenRepository(context)),
     apiKeys: guarded(apiKeyRepository(context)),
     audit: guarded(auditRepository(context)),
+    agentKeys: guarded(agentKeyRepository(context)),
+    authnAttempts: guarded(authnAttemptRepository(context)),
+    totpAuthenticators: guarded(totpAuthenticatorRepository(context)),
   }
 }
 

@@ -1,5 +1,5 @@
 import { LOCKABLE_METHODS, type LockRepository, type MethodLockState } from '@tokendesk/core'
-import type { Selectable } from 'kysely'
+import { type Selectable, sql } from 'kysely'
 import type { MethodLocksTable } from '../schema.js'
 import type { RepositoryContext } from './context.js'
 
@@ -34,5 +34,54 @@ export const lockRepository = ({ db }: RepositoryContext): LockRepository => ({
       .where('user_id', '=', userId)
       .where('method', 'in', methods)
       .execute()
+  },
+
+  async recordFailure(companyId, userId, method, at, maxFailedAttempts) {
+    // One statement (SQLite ≥ 3.35 and PostgreSQL): the insert or the increment, and the lock
+    // once the count reaches the maximum. A locked row keeps its count, so N parallel failures
+    // leave exactly maxFailedAttempts counted.
+    const row = await db
+      .insertInto('method_locks')
+      .values({
+        company_id: companyId,
+        user_id: userId,
+        method,
+        failed_count: 1,
+        locked_at: maxFailedAttempts <= 1 ? at : null,
+        last_failure_at: at,
+      })
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'method']).doUpdateSet({
+          failed_count: sql<number>`case when method_locks.locked_at is null then method_locks.failed_count + 1 else method_locks.failed_count end`,
+          locked_at: sql<
+            number | null
+          >`case when method_locks.locked_at is null and method_locks.failed_count + 1 >= ${maxFailedAttempts} then ${at} else method_locks.locked_at end`,
+          last_failure_at: at,
+        }),
+      )
+      .returning(['method', 'failed_count', 'locked_at'])
+      .executeTakeFirstOrThrow()
+    return toLockState(row)
+  },
+
+  async resetFailures(companyId, userId, method) {
+    await db
+      .deleteFrom('method_locks')
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      .where('method', '=', method)
+      .where('locked_at', 'is', null)
+      .execute()
+  },
+
+  async clearLockedBefore(companyId, userId, method, lockedBefore) {
+    const result = await db
+      .deleteFrom('method_locks')
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      .where('method', '=', method)
+      .where('locked_at', '<=', lockedBefore)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
   },
 })

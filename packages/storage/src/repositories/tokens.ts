@@ -1,7 +1,8 @@
-import type { HardwareToken, TokenRepository } from '@tokendesk/core'
-import type { Selectable } from 'kysely'
-import type { TokensTable } from '../schema.js'
-import { chunks, flag, type RepositoryContext } from './context.js'
+import type { HardwareToken, TokenRepository, TokenState } from '@tokendesk/core'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { Engine } from '../database.js'
+import type { Database, TokensTable } from '../schema.js'
+import { chunks, flag, type RepositoryContext, rowCount } from './context.js'
 
 /** Every column but `seed_ciphertext`, which only authentication reads. */
 const COLUMNS = [
@@ -138,6 +139,39 @@ export const tokenRepository = ({ db, engine }: RepositoryContext): TokenReposit
       .execute()
   },
 
+  async unassign(companyId, serial, change) {
+    await unassignWhere(db, engine, change)
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .execute()
+  },
+
+  async unassignAll(companyId, userId, change) {
+    const rows = await unassignWhere(db, engine, change)
+      .where('company_id', '=', companyId)
+      .where('assigned_user_id', '=', userId)
+      .returning('serial')
+      .execute()
+    return rows.map((row) => row.serial).sort()
+  },
+
+  async clearPin(companyId, serial) {
+    await db
+      .updateTable('tokens')
+      .set({ pin_set: flag(engine, false), pin_hash: null })
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .execute()
+  },
+
+  async remove(companyId, serial) {
+    await db
+      .deleteFrom('tokens')
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .execute()
+  },
+
   async setStatus(companyId, serial, change) {
     await db
       .updateTable('tokens')
@@ -150,4 +184,71 @@ export const tokenRepository = ({ db, engine }: RepositoryContext): TokenReposit
       .where('serial', '=', serial)
       .execute()
   },
+
+  async findSecret(companyId, serial) {
+    const row = await db
+      .selectFrom('tokens')
+      .select(['seed_ciphertext', 'pin_hash', 'last_used_step', 'drift_steps'])
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .executeTakeFirst()
+    return (
+      row && {
+        seedCiphertext: new Uint8Array(row.seed_ciphertext),
+        pinHash: row.pin_hash,
+        lastUsedStep: row.last_used_step,
+        driftSteps: row.drift_steps,
+      }
+    )
+  },
+
+  async recordUse(companyId, serial, use) {
+    // The replay check is the WHERE clause: of two uses of one step, one changes the row.
+    const result = await db
+      .updateTable('tokens')
+      .set({
+        last_used_step: use.step,
+        drift_steps: use.drift,
+        state: sql<TokenState>`case when state = 'Activation Pending' then 'Activated' else state end`,
+      })
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', use.step)]))
+      .executeTakeFirst()
+    return rowCount(result) === 1
+  },
+
+  async setPin(companyId, serial, pinHash) {
+    await db
+      .updateTable('tokens')
+      .set({ pin_hash: pinHash, pin_set: flag(engine, true) })
+      .where('company_id', '=', companyId)
+      .where('serial', '=', serial)
+      .execute()
+  },
 })
+
+/**
+ * The update that unassigns: `Unassigned`, `Disabled`, no holder, no PIN. The status change time
+ * and author move only for a token that was `Enabled` (one statement, so no read-then-write race).
+ */
+const unassignWhere = (
+  db: Kysely<Database>,
+  engine: Engine,
+  change: { at: number; by: string | null },
+) =>
+  db.updateTable('tokens').set({
+    state: 'Unassigned',
+    status: 'Disabled',
+    status_changed_at: sql<
+      number | null
+    >`case when status = 'Enabled' then ${change.at} else status_changed_at end`,
+    status_changed_by: sql<
+      string | null
+    >`case when status = 'Enabled' then ${change.by} else status_changed_by end`,
+    assigned_user_id: null,
+    assigned_at: null,
+    assigned_by: null,
+    pin_set: flag(engine, false),
+    pin_hash: null,
+  })

@@ -1,10 +1,11 @@
 import type { User, UserRepository } from '@tokendesk/core'
-import type { Selectable } from 'kysely'
+import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from 'kysely'
+import type { Engine } from '../database.js'
 import { mapDriverError } from '../driver-errors.js'
-import type { UsersTable } from '../schema.js'
-import type { RepositoryContext } from './context.js'
+import type { Database, UsersTable } from '../schema.js'
+import { chunks, type RepositoryContext } from './context.js'
 
-export const toUser = (row: Selectable<UsersTable>): User => ({
+export const toUser = (row: Omit<Selectable<UsersTable>, 'deleted_at'>): User => ({
   id: row.id,
   companyId: row.company_id,
   emailAddress: row.email,
@@ -17,29 +18,113 @@ export const toUser = (row: Selectable<UsersTable>): User => ({
   updatedAt: row.updated_at,
 })
 
-/** Email addresses keep their case; `email_lower` carries lookups and uniqueness. */
+const toRow = (user: User) => ({
+  id: user.id,
+  company_id: user.companyId,
+  email: user.emailAddress,
+  email_lower: user.emailAddress.toLowerCase(),
+  first_name: user.firstName,
+  last_name: user.lastName,
+  status: user.userStatus,
+  sms_number: user.smsNumber,
+  voice_number: user.voiceNumber,
+  created_at: user.createdAt,
+  updated_at: user.updatedAt,
+})
+
+/** `%`, `_` and the escape character itself match only themselves in `like … escape '\'`. */
+const likeSubstring = (text: string): string => `%${text.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`
+
+/**
+ * `email_lower` in code-point order on both engines: SQLite compares text bytewise (BINARY) and
+ * PostgreSQL does with `COLLATE "C"` (its default collation would order `a.b` and `ab` by locale
+ * rules). Keyset paging compares with the same collation it orders by.
+ */
+const emailKey = (engine: Engine) =>
+  engine === 'postgres' ? sql<string>`email_lower collate "C"` : sql<string>`email_lower`
+
+/**
+ * Email addresses keep their case; `email_lower` carries lookups and uniqueness. Deleted users
+ * (`deleted_at` set, `email_lower` rewritten to `deleted:<id>`) are invisible to every lookup.
+ */
 export const userRepository = ({ db, engine }: RepositoryContext): UserRepository => ({
   async insert(user) {
     try {
-      await db
-        .insertInto('users')
-        .values({
-          id: user.id,
-          company_id: user.companyId,
-          email: user.emailAddress,
-          email_lower: user.emailAddress.toLowerCase(),
-          first_name: user.firstName,
-          last_name: user.lastName,
-          status: user.userStatus,
-          sms_number: user.smsNumber,
-          voice_number: user.voiceNumber,
-          created_at: user.createdAt,
-          updated_at: user.updatedAt,
-        })
-        .execute()
+      await db.insertInto('users').values(toRow(user)).execute()
     } catch (error) {
       throw mapDriverError(error, { email: user.emailAddress })
     }
+  },
+
+  async insertMany(users) {
+    for (const chunk of chunks(users, 400)) {
+      await db.insertInto('users').values(chunk.map(toRow)).execute()
+    }
+  },
+
+  async existingEmails(companyId, emails) {
+    const found: string[] = []
+    for (const chunk of chunks([...new Set(emails.map((email) => email.toLowerCase()))])) {
+      const rows = await db
+        .selectFrom('users')
+        .select('email_lower')
+        .where('company_id', '=', companyId)
+        .where('email_lower', 'in', chunk)
+        .execute()
+      for (const row of rows) found.push(row.email_lower)
+    }
+    return found
+  },
+
+  async updateProfile(companyId, id, patch, at) {
+    await db
+      .updateTable('users')
+      .set({
+        ...(patch.firstName !== undefined && { first_name: patch.firstName }),
+        ...(patch.lastName !== undefined && { last_name: patch.lastName }),
+        ...(patch.smsNumber !== undefined && { sms_number: patch.smsNumber }),
+        ...(patch.voiceNumber !== undefined && { voice_number: patch.voiceNumber }),
+        updated_at: at,
+      })
+      .where('company_id', '=', companyId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .execute()
+  },
+
+  async markDeleted(companyId, id, at) {
+    await db
+      .updateTable('users')
+      .set({ deleted_at: at, updated_at: at, email_lower: `deleted:${id}` })
+      .where('company_id', '=', companyId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .execute()
+  },
+
+  async searchByEmail(companyId, query) {
+    const key = emailKey(engine)
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => matching(eb, companyId, query.emailLike))
+      .$if(query.after !== undefined, (q) => q.where(key, '>', query.after ?? ''))
+      .orderBy(key)
+      .limit(query.limit)
+      .$if(query.offset !== undefined && query.offset > 0, (q) => q.offset(query.offset ?? 0))
+      .execute()
+    return rows.map(toUser)
+  },
+
+  async countByEmail(companyId, emailLike, options) {
+    const key = emailKey(engine)
+    const { count } = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where((eb) => matching(eb, companyId, emailLike))
+      .$if(options?.through !== undefined, (q) => q.where(key, '<=', options?.through ?? ''))
+      .executeTakeFirstOrThrow()
+    return Number(count)
   },
 
   async findById(companyId, id, options) {
@@ -48,6 +133,7 @@ export const userRepository = ({ db, engine }: RepositoryContext): UserRepositor
       .selectAll()
       .where('company_id', '=', companyId)
       .where('id', '=', id)
+      .where('deleted_at', 'is', null)
       .$if(options?.forUpdate === true && engine === 'postgres', (q) => q.forUpdate())
       .executeTakeFirst()
     return row && toUser(row)
@@ -59,6 +145,7 @@ export const userRepository = ({ db, engine }: RepositoryContext): UserRepositor
       .selectAll()
       .where('company_id', '=', companyId)
       .where('email_lower', '=', email.toLowerCase())
+      .where('deleted_at', 'is', null)
       .executeTakeFirst()
     return row && toUser(row)
   },
@@ -69,6 +156,21 @@ export const userRepository = ({ db, engine }: RepositoryContext): UserRepositor
       .set({ status, updated_at: at })
       .where('company_id', '=', companyId)
       .where('id', '=', id)
+      .where('deleted_at', 'is', null)
       .execute()
   },
 })
+
+/** Live users of the company whose email contains `emailLike` (case-insensitively). */
+const matching = (
+  eb: ExpressionBuilder<Database, 'users'>,
+  companyId: string,
+  emailLike: string,
+): Expression<SqlBool> =>
+  eb.and([
+    eb('company_id', '=', companyId),
+    eb('deleted_at', 'is', null),
+    ...(emailLike === ''
+      ? []
+      : [sql<SqlBool>`email_lower like ${likeSubstring(emailLike)} escape '\\'`]),
+  ])

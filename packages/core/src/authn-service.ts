@@ -1,0 +1,883 @@
+import type { AuditAction } from './audit.js'
+import {
+  type AttemptState,
+  type AttemptStatusView,
+  type AuthnAttempt,
+  type AuthnMethod,
+  type AuthnOutcome,
+  type ChallengeMethodId,
+  type CredentialInput,
+  clampTimeout,
+  type InitializeInput,
+  isAuthnMethod,
+  MAX_CREDENTIAL_LENGTH,
+  type MethodResult,
+  OOB_CODE_LENGTH,
+  OOB_CODE_VALIDITY_MS,
+  type OutOfBandSender,
+  PIN_PATTERN,
+  SECURID_RESYNC_WINDOW,
+  TOTP_DIGITS,
+  TOTP_PERIOD_S,
+  totpSeedAad,
+  type VerifyInput,
+} from './authn.js'
+import { audit, type Deps, type OperationContext } from './context.js'
+import { emergencyCodeHash } from './emergency-code-service.js'
+import { generateCode } from './emergency-codes.js'
+import { isUuid } from './ids.js'
+import { codesEqual, findTotpStep, hotp, totpStep } from './otp.js'
+import type { LockoutSettings } from './settings.js'
+import type { Repositories, User } from './store.js'
+import { type HardwareToken, seedAad } from './tokens.js'
+
+const MAX_SUBJECT_LENGTH = 320
+const MAX_ID_LENGTH = 256
+
+/** Priority order of the challenge sets (1 = first). */
+const METHOD_ORDER: readonly AuthnMethod[] = [
+  'SECURID',
+  'TOKEN',
+  'SMS',
+  'VOICE',
+  'EMERGENCY_TOKENCODE',
+]
+
+/** The caller of the Authentication API: an agent key of a company, from an address. */
+export interface AgentContext extends OperationContext {
+  clientId: string | null
+}
+
+/** What one credential did to the attempt. */
+interface Step {
+  code: AuthnOutcome['attemptResponseCode']
+  reason: string
+  result: MethodResult
+  challenges: ChallengeMethodId[]
+  state: AttemptState
+  succeeded?: AuthnMethod
+}
+
+export interface AuthnServiceDeps extends Pick<Deps, 'store' | 'clock' | 'random' | 'secrets'> {
+  sender?: OutOfBandSender | undefined
+}
+
+/**
+ * Authentication attempts (authn-api.md). Every state change that decides an outcome is a single
+ * conditional statement in the database (context chain claim, step use, one-time code use,
+ * failure count), so that parallel calls on any number of nodes cannot both win.
+ */
+export const createAuthnService = (deps: AuthnServiceDeps) => {
+  const { store, clock, random, secrets } = deps
+
+  const newId = () => random.uuid()
+
+  const lockoutOf = async (companyId: string): Promise<LockoutSettings | undefined> =>
+    (await store.read.companies.findById(companyId))?.settings.lockout
+
+  /** Locked now? An auto-unlock that is due clears the lock first (one conditional delete). */
+  const lockedNow = async (
+    user: User,
+    method: AuthnMethod,
+    lockout: LockoutSettings,
+  ): Promise<boolean> => {
+    const locks = await store.read.locks.list(user.companyId, user.id)
+    const lock = locks.find((l) => l.method === method && l.lockedAt !== null)
+    if (!lock || lock.lockedAt === null) return false
+    const after = lockout.autoUnlockAfterMinutes
+    if (after !== null && lock.lockedAt + after * 60_000 <= clock.now()) {
+      await store.read.locks.clearLockedBefore(
+        user.companyId,
+        user.id,
+        method,
+        clock.now() - after * 60_000,
+      )
+      return false
+    }
+    return true
+  }
+
+  /** Methods the user is enrolled in right now (locks aside). */
+  const enrolledMethods = async (user: User): Promise<AuthnMethod[]> => {
+    const now = clock.now()
+    const [tokens, totp, latest] = await Promise.all([
+      store.read.tokens.listAssigned(user.companyId, user.id),
+      store.read.totpAuthenticators.find(user.companyId, user.id),
+      store.read.emergencyCodes.findLatest(user.companyId, user.id),
+    ])
+    const methods: AuthnMethod[] = []
+    if (tokens.some((t) => t.status === 'Enabled')) methods.push('SECURID')
+    if (totp) methods.push('TOKEN')
+    if (user.smsNumber) methods.push('SMS')
+    if (user.voiceNumber) methods.push('VOICE')
+    if (latest && latest.revokedAt === null && latest.expiresAt > now) {
+      methods.push('EMERGENCY_TOKENCODE')
+    }
+    return methods
+  }
+
+  const usableMethods = async (user: User, lockout: LockoutSettings) => {
+    const enrolled = await enrolledMethods(user)
+    const usable: AuthnMethod[] = []
+    const locked: AuthnMethod[] = []
+    for (const method of enrolled) {
+      if (await lockedNow(user, method, lockout)) locked.push(method)
+      else usable.push(method)
+    }
+    usable.sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b))
+    return { usable, locked }
+  }
+
+  const findUser = async (companyId: string, subjectName: string): Promise<User | undefined> => {
+    if (isUuid(subjectName)) {
+      const byId = await store.read.users.findById(companyId, subjectName.toLowerCase())
+      if (byId) return byId
+    }
+    return store.read.users.findByEmail(companyId, subjectName)
+  }
+
+  const auditVerification = (
+    tx: Repositories,
+    ctx: AgentContext,
+    action: AuditAction,
+    userId: string | null,
+    details: { method: string | null; attemptId: string; reason: string; locked?: boolean },
+  ) =>
+    audit(tx, ctx, clock.now(), {
+      action,
+      targetType: 'user',
+      targetId: userId,
+      result: action === 'authn.failed' ? 'failure' : 'success',
+      reason: details.reason,
+      details: {
+        method: details.method,
+        attemptId: details.attemptId,
+        agentKeyId: ctx.actor.id,
+        clientId: ctx.clientId,
+        ...(details.locked !== undefined && { locked: details.locked }),
+      },
+    })
+
+  const methodResult = (
+    methodId: string,
+    methodResponseCode: MethodResult['methodResponseCode'],
+    methodReasonCode: string | null,
+  ): MethodResult => ({ methodId, methodResponseCode, methodReasonCode })
+
+  const terminal = (
+    code: 'SUCCESS' | 'FAIL',
+    reason: string,
+    result: MethodResult,
+    succeeded?: AuthnMethod,
+  ): Step => ({
+    code,
+    reason,
+    result,
+    challenges: [],
+    state: { challenges: [] },
+    ...(succeeded && { succeeded }),
+  })
+
+  /** A wrong value: counted against the method in the same statement that may lock it. */
+  const wrongValue = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    method: AuthnMethod,
+    methodId: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    await store.transaction(async (tx) => {
+      const lock = await tx.locks.recordFailure(
+        attempt.companyId,
+        attempt.userId,
+        method,
+        clock.now(),
+        lockout.maxFailedAttempts,
+      )
+      await auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
+        method: methodId,
+        attemptId: attempt.id,
+        reason: 'VERIFY_ERROR',
+        locked: lock.lockedAt !== null,
+      })
+    })
+    return terminal('FAIL', 'VERIFY_ERROR', methodResult(methodId, 'FAIL', 'VERIFY_ERROR'))
+  }
+
+  const lockedAnswer = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    methodId: string,
+  ): Promise<Step> => {
+    await store.transaction((tx) =>
+      auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
+        method: methodId,
+        attemptId: attempt.id,
+        reason: 'METHOD_LOCKED',
+      }),
+    )
+    return terminal('FAIL', 'METHOD_LOCKED', methodResult(methodId, 'FAIL', 'METHOD_LOCKED'))
+  }
+
+  /** A right value: the failure count is reset; a lock set meanwhile still wins. */
+  const success = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    method: AuthnMethod,
+    methodId: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    await store.read.locks.resetFailures(user.companyId, user.id, method)
+    if (await lockedNow(user, method, lockout)) return lockedAnswer(ctx, attempt, methodId)
+    await store.transaction((tx) =>
+      auditVerification(tx, ctx, 'authn.succeeded', user.id, {
+        method: methodId,
+        attemptId: attempt.id,
+        reason: 'CREDENTIAL_VERIFIED',
+      }),
+    )
+    return terminal(
+      'SUCCESS',
+      'CREDENTIAL_VERIFIED',
+      methodResult(methodId, 'SUCCESS', 'CREDENTIAL_VERIFIED'),
+      method,
+    )
+  }
+
+  const challenge = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    action: AuditAction,
+    result: MethodResult,
+    state: AttemptState,
+  ): Promise<Step> => {
+    await store.transaction((tx) =>
+      auditVerification(tx, ctx, action, attempt.userId, {
+        method: result.methodId,
+        attemptId: attempt.id,
+        reason: result.methodReasonCode ?? 'AUTHENTICATION_REQUIRED',
+      }),
+    )
+    return {
+      code: 'CHALLENGE',
+      reason: 'AUTHENTICATION_REQUIRED',
+      result,
+      challenges: state.challenges,
+      state,
+    }
+  }
+
+  // --- methods ---------------------------------------------------------------------------
+
+  const verifyTotp = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    value: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const registration = await store.read.totpAuthenticators.find(user.companyId, user.id)
+    if (!registration) return notAvailable(ctx, attempt, 'TOKEN')
+    if (!/^[0-9]{6}$/.test(value)) return wrongValue(ctx, attempt, 'TOKEN', 'TOKEN', lockout)
+    const seed = secrets.decrypt(registration.seedCiphertext, totpSeedAad(user.companyId, user.id))
+    const now = totpStep(clock.now(), TOTP_PERIOD_S)
+    const step = findTotpStep(seed, value, now, 1, TOTP_DIGITS)
+    // The step is recorded by a conditional update: a code (or an earlier one) never passes twice.
+    if (
+      step === undefined ||
+      !(await store.read.totpAuthenticators.useStep(user.companyId, user.id, step))
+    ) {
+      return wrongValue(ctx, attempt, 'TOKEN', 'TOKEN', lockout)
+    }
+    return success(ctx, attempt, user, 'TOKEN', 'TOKEN', lockout)
+  }
+
+  const verifyEmergency = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    value: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const hash = emergencyCodeHash(secrets, user.id, value)
+    // One statement: active, unexpired, matching; consumes a oneTimeUse code and stamps the use.
+    const used = await store.read.emergencyCodes.useOnline(
+      user.companyId,
+      user.id,
+      hash,
+      clock.now(),
+    )
+    if (!used)
+      return wrongValue(ctx, attempt, 'EMERGENCY_TOKENCODE', 'EMERGENCY_TOKENCODE', lockout)
+    return success(ctx, attempt, user, 'EMERGENCY_TOKENCODE', 'EMERGENCY_TOKENCODE', lockout)
+  }
+
+  const oobCodeHash = (attemptId: string, method: string, code: string) =>
+    secrets.hash('oob-code', `${attemptId}:${method}:${code}`)
+
+  const verifyOutOfBand = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    method: 'SMS' | 'VOICE',
+    value: string | undefined,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const to = method === 'SMS' ? user.smsNumber : user.voiceNumber
+    if (!to) return notAvailable(ctx, attempt, method)
+    const pending = attempt.state.pending
+    if (value === undefined || value === '') {
+      // A resend counts as a retry toward the lockout (RSA: "Resending the SMS Tokencode counts
+      // as a retry"); the first send of an attempt does not.
+      if (pending?.method === method) {
+        const lock = await store.read.locks.recordFailure(
+          user.companyId,
+          user.id,
+          method,
+          clock.now(),
+          lockout.maxFailedAttempts,
+        )
+        if (lock.lockedAt !== null) return lockedAnswer(ctx, attempt, method)
+      }
+      const code = generateCode(random, OOB_CODE_LENGTH, 'NUMERIC')
+      const expiresAt = clock.now() + OOB_CODE_VALIDITY_MS
+      if (!deps.sender) {
+        return terminal('FAIL', 'DELIVERY_FAILED', methodResult(method, 'FAIL', 'DELIVERY_FAILED'))
+      }
+      try {
+        await deps.sender.send({
+          channel: method,
+          to,
+          message: `Your verification code is ${code}. It expires in 5 minutes.`,
+          userId: user.id,
+          companyId: user.companyId,
+          expiresAt,
+        })
+      } catch {
+        await store.transaction((tx) =>
+          auditVerification(tx, ctx, 'authn.failed', user.id, {
+            method,
+            attemptId: attempt.id,
+            reason: 'DELIVERY_FAILED',
+          }),
+        )
+        return terminal('FAIL', 'DELIVERY_FAILED', methodResult(method, 'FAIL', 'DELIVERY_FAILED'))
+      }
+      return challenge(
+        ctx,
+        attempt,
+        'authn.code_sent',
+        methodResult(method, 'CHALLENGE', 'CODE_SENT'),
+        {
+          challenges: [method],
+          pending: { method, codeHash: oobCodeHash(attempt.id, method, code), expiresAt },
+        },
+      )
+    }
+    if (
+      pending?.method !== method ||
+      pending.expiresAt <= clock.now() ||
+      !codesEqual(pending.codeHash, oobCodeHash(attempt.id, method, value.trim()))
+    ) {
+      return wrongValue(ctx, attempt, method, method, lockout)
+    }
+    return success(ctx, attempt, user, method, method, lockout)
+  }
+
+  /** Enabled tokens of the user with their secrets, seeds decrypted. */
+  const tokenSecrets = async (user: User) => {
+    const tokens = await store.read.tokens.listAssigned(user.companyId, user.id)
+    const out: {
+      token: HardwareToken
+      seed: Uint8Array
+      pinHash: string | null
+      lastUsedStep: number | null
+      drift: number
+    }[] = []
+    for (const token of tokens) {
+      if (token.status !== 'Enabled') continue
+      const secret = await store.read.tokens.findSecret(user.companyId, token.serial)
+      if (!secret) continue
+      out.push({
+        token,
+        seed: secrets.decrypt(secret.seedCiphertext, seedAad(user.companyId, token.serial)),
+        pinHash: token.pinSet ? secret.pinHash : null,
+        lastUsedStep: secret.lastUsedStep,
+        drift: secret.driftSteps,
+      })
+    }
+    return out
+  }
+
+  const pinHashOf = (tokenId: string, pin: string) => secrets.hash('token-pin', `${tokenId}:${pin}`)
+
+  /** After a correct tokencode: new-PIN mode when the token has no PIN, else done. */
+  const afterTokencode = (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    token: HardwareToken,
+    step: number,
+    methodId: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    if (!token.pinSet) {
+      return challenge(
+        ctx,
+        attempt,
+        'authn.challenged',
+        methodResult(methodId, 'SUCCESS', 'NEW_PIN_REQUIRED'),
+        {
+          challenges: ['SECURID_NEWPIN'],
+          securid: { serial: token.serial, stage: 'NEWPIN', step },
+        },
+      )
+    }
+    return success(ctx, attempt, user, 'SECURID', methodId, lockout)
+  }
+
+  const verifySecurid = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    value: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const candidates = await tokenSecrets(user)
+    if (candidates.length === 0) return notAvailable(ctx, attempt, 'SECURID')
+    for (const c of candidates) {
+      const digits = c.token.digits
+      if (c.pinHash === null ? value.length !== digits : value.length <= digits) continue
+      const pin = value.slice(0, value.length - digits)
+      const code = value.slice(value.length - digits)
+      if (!/^[0-9]+$/.test(code)) continue
+      if (c.pinHash !== null && !codesEqual(c.pinHash, pinHashOf(c.token.id, pin))) continue
+      const now = totpStep(clock.now(), c.token.period)
+      const center = now + c.drift
+      const step = findTotpStep(c.seed, code, center, 1, digits)
+      if (step !== undefined) {
+        const fresh = c.lastUsedStep === null || step > c.lastUsedStep
+        if (
+          fresh &&
+          (await store.read.tokens.recordUse(user.companyId, c.token.serial, {
+            step,
+            drift: step - now,
+            at: clock.now(),
+          }))
+        ) {
+          return afterTokencode(ctx, attempt, user, c.token, step, 'SECURID', lockout)
+        }
+        continue
+      }
+      const far = findTotpStep(c.seed, code, center, SECURID_RESYNC_WINDOW, digits)
+      if (far !== undefined && (c.lastUsedStep === null || far > c.lastUsedStep)) {
+        return challenge(
+          ctx,
+          attempt,
+          'authn.challenged',
+          methodResult('SECURID', 'CHALLENGE', 'NEXT_TOKENCODE_REQUIRED'),
+          {
+            challenges: ['SECURID_NEXT_TOKENCODE'],
+            securid: { serial: c.token.serial, stage: 'NEXT_TOKENCODE', step: far },
+          },
+        )
+      }
+    }
+    return wrongValue(ctx, attempt, 'SECURID', 'SECURID', lockout)
+  }
+
+  const verifyNextTokencode = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    value: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const methodId = 'SECURID_NEXT_TOKENCODE'
+    const dialogue = attempt.state.securid
+    const c = (await tokenSecrets(user)).find((t) => t.token.serial === dialogue?.serial)
+    if (!dialogue || !c) return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
+    // The next code is that of the step after the one matched (or the one after, if the user
+    // waited a little long).
+    const next = [dialogue.step + 1, dialogue.step + 2].find((step) =>
+      codesEqual(hotp(c.seed, step, c.token.digits), value),
+    )
+    const now = totpStep(clock.now(), c.token.period)
+    if (
+      next === undefined ||
+      !(await store.read.tokens.recordUse(user.companyId, c.token.serial, {
+        step: next,
+        drift: next - now,
+        at: clock.now(),
+      }))
+    ) {
+      return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
+    }
+    return afterTokencode(ctx, attempt, user, c.token, next, methodId, lockout)
+  }
+
+  const verifyNewPin = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    value: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const methodId = 'SECURID_NEWPIN'
+    const dialogue = attempt.state.securid
+    const token =
+      dialogue && (await store.read.tokens.findBySerial(user.companyId, dialogue.serial))
+    if (!dialogue || !token || token.assignedUserId !== user.id) {
+      return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
+    }
+    if (!PIN_PATTERN.test(value)) {
+      // A PIN that breaks the policy is asked for again; it is not a wrong credential.
+      return challenge(
+        ctx,
+        attempt,
+        'authn.challenged',
+        methodResult(methodId, 'FAIL', 'PIN_REJECTED'),
+        {
+          challenges: ['SECURID_NEWPIN'],
+          securid: dialogue,
+        },
+      )
+    }
+    await store.transaction(async (tx) => {
+      await tx.tokens.setPin(user.companyId, token.serial, pinHashOf(token.id, value))
+      await audit(tx, ctx, clock.now(), {
+        action: 'token.pin_set',
+        targetType: 'token',
+        targetId: token.serial,
+        details: { userId: user.id },
+      })
+    })
+    // The user proves the new PIN with the next tokencode (research §1.9, new PIN).
+    return challenge(
+      ctx,
+      attempt,
+      'authn.challenged',
+      methodResult(methodId, 'SUCCESS', 'NEW_PIN_ACCEPTED'),
+      {
+        challenges: ['SECURID'],
+      },
+    )
+  }
+
+  const notAvailable = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    methodId: string,
+  ): Promise<Step> => {
+    await store.transaction((tx) =>
+      auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
+        method: methodId.slice(0, 64),
+        attemptId: attempt.id,
+        reason: 'METHOD_NOT_AVAILABLE',
+      }),
+    )
+    return terminal(
+      'FAIL',
+      'METHOD_NOT_AVAILABLE',
+      methodResult(methodId, 'FAIL', 'METHOD_NOT_AVAILABLE'),
+    )
+  }
+
+  /** One credential against the attempt's expectations. */
+  const verifyCredential = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    user: User,
+    credential: CredentialInput,
+  ): Promise<Step> => {
+    const lockout = (await lockoutOf(user.companyId)) ?? {
+      maxFailedAttempts: 3,
+      autoUnlockAfterMinutes: null,
+    }
+    const methodId = credential.methodId.slice(0, MAX_ID_LENGTH)
+    const lockMethod: AuthnMethod | undefined = isAuthnMethod(methodId)
+      ? methodId
+      : methodId === 'SECURID_NEXT_TOKENCODE' || methodId === 'SECURID_NEWPIN'
+        ? 'SECURID'
+        : undefined
+    // A locked method answers METHOD_LOCKED whatever the value, offered or not.
+    if (lockMethod && (await lockedNow(user, lockMethod, lockout))) {
+      return lockedAnswer(ctx, attempt, methodId)
+    }
+    if (!(attempt.state.challenges as string[]).includes(methodId)) {
+      return notAvailable(ctx, attempt, methodId)
+    }
+    const raw = credential.value
+    if (raw !== undefined && raw.length > MAX_CREDENTIAL_LENGTH) {
+      return lockMethod
+        ? wrongValue(ctx, attempt, lockMethod, methodId, lockout)
+        : notAvailable(ctx, attempt, methodId)
+    }
+    const value = raw?.trim()
+    switch (methodId) {
+      case 'SMS':
+      case 'VOICE':
+        return verifyOutOfBand(ctx, attempt, user, methodId, value, lockout)
+      case 'TOKEN':
+        return verifyTotp(ctx, attempt, user, value ?? '', lockout)
+      case 'EMERGENCY_TOKENCODE':
+        return verifyEmergency(ctx, attempt, user, value ?? '', lockout)
+      case 'SECURID':
+        return verifySecurid(ctx, attempt, user, value ?? '', lockout)
+      case 'SECURID_NEXT_TOKENCODE':
+        return verifyNextTokencode(ctx, attempt, user, value ?? '', lockout)
+      case 'SECURID_NEWPIN':
+        return verifyNewPin(ctx, attempt, user, value ?? '', lockout)
+      default:
+        return notAvailable(ctx, attempt, methodId)
+    }
+  }
+
+  const outcome = (
+    attemptId: string,
+    messageId: string,
+    inResponseTo: string,
+    code: AuthnOutcome['attemptResponseCode'],
+    reason: string,
+    results: MethodResult[] = [],
+    challenges: ChallengeMethodId[] = [],
+  ): AuthnOutcome => ({
+    authnAttemptId: attemptId,
+    messageId,
+    inResponseTo,
+    attemptResponseCode: code,
+    attemptReasonCode: reason,
+    results,
+    challenges,
+  })
+
+  /** Saves what a step did; terminal attempts are removed unless `keepAttempt`. */
+  const settle = async (
+    attempt: AuthnAttempt,
+    step: Step,
+    messageId: string,
+    inResponseTo: string,
+  ): Promise<AuthnOutcome> => {
+    const status =
+      step.code === 'SUCCESS' ? 'SUCCESS' : step.code === 'CHALLENGE' ? 'CHALLENGE' : 'FAIL'
+    const successfulMethods = step.succeeded
+      ? [...attempt.successfulMethods, step.succeeded]
+      : attempt.successfulMethods
+    if (status !== 'CHALLENGE' && !attempt.keepAttempt) {
+      await store.read.authnAttempts.remove(attempt.companyId, attempt.id)
+    } else {
+      await store.read.authnAttempts.update(attempt.companyId, attempt.id, {
+        status,
+        reasonCode: step.reason,
+        successfulMethods,
+        state: step.state,
+        updatedAt: clock.now(),
+      })
+    }
+    return outcome(
+      attempt.id,
+      messageId,
+      inResponseTo,
+      step.code,
+      step.reason,
+      [step.result],
+      step.challenges,
+    )
+  }
+
+  const failWithoutAttempt = async (
+    ctx: AgentContext,
+    attemptId: string,
+    messageId: string,
+    inResponseTo: string,
+    reason: string,
+    userId: string | null,
+  ): Promise<AuthnOutcome> => {
+    await store.transaction((tx) =>
+      auditVerification(tx, ctx, 'authn.failed', userId, { method: null, attemptId, reason }),
+    )
+    return outcome(attemptId, messageId, inResponseTo, 'FAIL', reason)
+  }
+
+  return {
+    async initialize(ctx: AgentContext, input: InitializeInput): Promise<AuthnOutcome> {
+      const messageId = newId()
+      const inResponseTo = input.messageId.slice(0, MAX_ID_LENGTH)
+      const subject = input.subjectName.trim()
+      if (subject === '' || subject.length > MAX_SUBJECT_LENGTH || input.messageId === '') {
+        return outcome('', messageId, inResponseTo, 'ERROR', 'INVALID_REQUEST')
+      }
+      const attemptId = newId()
+      const user = await findUser(ctx.companyId, subject)
+      if (!user)
+        return failWithoutAttempt(ctx, attemptId, messageId, inResponseTo, 'USER_NOT_FOUND', null)
+      if (user.userStatus !== 'Enabled') {
+        return failWithoutAttempt(ctx, attemptId, messageId, inResponseTo, 'USER_DISABLED', user.id)
+      }
+      const lockout = (await lockoutOf(user.companyId)) ?? {
+        maxFailedAttempts: 3,
+        autoUnlockAfterMinutes: null,
+      }
+      const { usable, locked } = await usableMethods(user, lockout)
+      const forced = input.authMethodId
+      const offered = forced === null ? usable : usable.filter((m) => m === forced)
+      const now = clock.now()
+      const timeoutSeconds = clampTimeout(input.timeoutSeconds)
+      const attempt: AuthnAttempt = {
+        id: attemptId,
+        companyId: ctx.companyId,
+        agentKeyId: ctx.actor.id ?? '',
+        userId: user.id,
+        subjectName: subject,
+        clientId: ctx.clientId,
+        lastMessageId: messageId,
+        timeoutSeconds,
+        expiresAt: now + timeoutSeconds * 1000,
+        keepAttempt: input.keepAttempt,
+        status: 'CHALLENGE',
+        reasonCode: 'AUTHENTICATION_REQUIRED',
+        successfulMethods: [],
+        state: { challenges: offered },
+        createdAt: now,
+        updatedAt: now,
+      }
+      const credential = input.credentials[0]
+      if (credential) {
+        // Single-step: the credential is verified as if by a first verify of this attempt.
+        await store.read.authnAttempts.insert(attempt)
+        const step = await verifyCredential(ctx, attempt, user, credential)
+        return settle(attempt, step, messageId, inResponseTo)
+      }
+      if (offered.length === 0) {
+        const lockedOnly =
+          forced === null ? locked.length > 0 : (locked as string[]).includes(forced)
+        return failWithoutAttempt(
+          ctx,
+          attemptId,
+          messageId,
+          inResponseTo,
+          lockedOnly ? 'METHOD_LOCKED' : 'NO_METHOD_AVAILABLE',
+          user.id,
+        )
+      }
+      await store.read.authnAttempts.insert(attempt)
+      return outcome(
+        attemptId,
+        messageId,
+        inResponseTo,
+        'CHALLENGE',
+        'AUTHENTICATION_REQUIRED',
+        [],
+        offered,
+      )
+    },
+
+    async verify(ctx: AgentContext, input: VerifyInput): Promise<AuthnOutcome> {
+      const messageId = newId()
+      const inResponseTo = input.messageId.slice(0, MAX_ID_LENGTH)
+      const attemptId = input.authnAttemptId.slice(0, MAX_ID_LENGTH)
+      const error = (reason: string) => outcome(attemptId, messageId, inResponseTo, 'ERROR', reason)
+      if (input.messageId === '') return error('INVALID_REQUEST')
+      const attempt =
+        attemptId === '' ? undefined : await store.read.authnAttempts.find(ctx.companyId, attemptId)
+      const now = clock.now()
+      if (!attempt || attempt.expiresAt <= now) return error('AUTHN_ATTEMPT_NOT_FOUND')
+      if (attempt.status !== 'CHALLENGE') return error('AUTHN_ATTEMPT_NOT_FOUND')
+      const timeoutSeconds =
+        input.timeoutSeconds === undefined
+          ? attempt.timeoutSeconds
+          : clampTimeout(input.timeoutSeconds)
+      const claimed =
+        input.inResponseTo === attempt.lastMessageId &&
+        (await store.read.authnAttempts.claim(ctx.companyId, attempt.id, attempt.lastMessageId, {
+          messageId,
+          expiresAt: now + timeoutSeconds * 1000,
+          now,
+        }))
+      if (!claimed) return error('OUT_OF_SEQUENCE')
+      const credential = input.credentials[0]
+      if (!credential) return error('INVALID_REQUEST')
+      const user = await store.read.users.findById(ctx.companyId, attempt.userId)
+      if (user?.userStatus !== 'Enabled') {
+        await store.read.authnAttempts.remove(ctx.companyId, attempt.id)
+        return failWithoutAttempt(
+          ctx,
+          attempt.id,
+          messageId,
+          inResponseTo,
+          user ? 'USER_DISABLED' : 'USER_NOT_FOUND',
+          attempt.userId,
+        )
+      }
+      // The agent names itself (clientId) at initialize; later calls are logged under that name.
+      const attemptCtx: AgentContext = { ...ctx, clientId: ctx.clientId ?? attempt.clientId }
+      const step = await verifyCredential(attemptCtx, attempt, user, credential)
+      return settle(attempt, step, messageId, inResponseTo)
+    },
+
+    async status(
+      ctx: AgentContext,
+      input: { authnAttemptId: string; removeAttemptId: boolean },
+    ): Promise<AttemptStatusView> {
+      const attempt =
+        input.authnAttemptId === ''
+          ? undefined
+          : await store.read.authnAttempts.find(
+              ctx.companyId,
+              input.authnAttemptId.slice(0, MAX_ID_LENGTH),
+            )
+      if (!attempt || attempt.expiresAt <= clock.now()) {
+        return {
+          attemptResponseCode: 'ERROR',
+          attemptReasonCode: 'AUTHN_ATTEMPT_NOT_FOUND',
+          subjectName: '',
+          successfulMethods: [],
+          attemptExpires: null,
+        }
+      }
+      if (input.removeAttemptId) await store.read.authnAttempts.remove(ctx.companyId, attempt.id)
+      return {
+        attemptResponseCode: attempt.status,
+        attemptReasonCode: attempt.reasonCode,
+        subjectName: attempt.subjectName,
+        successfulMethods: attempt.successfulMethods,
+        attemptExpires: attempt.expiresAt,
+      }
+    },
+
+    async cancel(
+      ctx: AgentContext,
+      input: { authnAttemptId: string; reason: string; removeAttemptId: boolean },
+    ): Promise<AuthnOutcome> {
+      const messageId = newId()
+      const attemptId = input.authnAttemptId.slice(0, MAX_ID_LENGTH)
+      const attempt =
+        attemptId === '' ? undefined : await store.read.authnAttempts.find(ctx.companyId, attemptId)
+      if (!attempt || attempt.expiresAt <= clock.now()) {
+        return outcome(attemptId, messageId, '', 'ERROR', 'AUTHN_ATTEMPT_NOT_FOUND')
+      }
+      if (input.removeAttemptId) {
+        await store.read.authnAttempts.remove(ctx.companyId, attempt.id)
+      } else {
+        await store.read.authnAttempts.update(ctx.companyId, attempt.id, {
+          status: 'FAIL',
+          reasonCode: 'CANCELLED',
+          successfulMethods: attempt.successfulMethods,
+          state: { challenges: [] },
+          updatedAt: clock.now(),
+        })
+      }
+      await store.transaction((tx) =>
+        auditVerification(tx, ctx, 'authn.cancelled', attempt.userId, {
+          method: null,
+          attemptId: attempt.id,
+          reason: input.reason === 'TIME_OUT' ? 'TIME_OUT' : 'USER_ACTION',
+        }),
+      )
+      return outcome(attempt.id, messageId, '', 'FAIL', 'CANCELLED')
+    },
+  }
+}
+
+export type AuthnService = ReturnType<typeof createAuthnService>

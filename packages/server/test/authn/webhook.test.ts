@@ -1,0 +1,76 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { signWebhook } from '../../src/authn/webhook.js'
+import { buildTestApp } from '../helpers.js'
+import { Agent, agentKey } from './authn-helpers.js'
+
+const SECRET = 'webhook-secret-of-at-least-32-characters'
+
+interface Received {
+  headers: IncomingMessage['headers']
+  body: string
+}
+
+/** A gateway that answers `statuses` in turn (then 200) and records what it got. */
+const gateway = async (statuses: number[]) => {
+  const received: Received[] = []
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      received.push({ headers: request.headers, body })
+      response.statusCode = statuses.shift() ?? 200
+      response.end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}/sms`, received }
+}
+
+describe('SMS/voice webhook delivery', () => {
+  it('POSTs the signed message, retries a 503, and the delivered code verifies', async () => {
+    const hook = await gateway([503])
+    const t = await buildTestApp({
+      env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url, TOKENDESK_SMS_WEBHOOK_SECRET: SECRET },
+    })
+    const key = await agentKey(t)
+    await t.createUser('erin@example.com', { smsNumber: '+15550199' })
+    const agent = new Agent(t, key)
+    await agent.initialize('erin@example.com')
+    expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
+    expect(hook.received).toHaveLength(2)
+    const delivered = hook.received[1] as Received
+    const timestamp = delivered.headers['x-tokendesk-timestamp'] as string
+    expect(delivered.headers['x-tokendesk-signature']).toBe(
+      signWebhook(SECRET, timestamp, delivered.body),
+    )
+    const message = JSON.parse(delivered.body)
+    expect(message).toMatchObject({ channel: 'SMS', to: '+15550199', companyId: t.company.id })
+    const code = /(\d{6})/.exec(message.message)?.[1] as string
+    expect(await agent.verify('SMS', code)).toMatchObject({ attemptResponseCode: 'SUCCESS' })
+  })
+
+  it('a gateway that refuses: FAIL / DELIVERY_FAILED; the URL needs the secret', async () => {
+    const hook = await gateway([400])
+    const t = await buildTestApp({
+      env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url, TOKENDESK_SMS_WEBHOOK_SECRET: SECRET },
+    })
+    const key = await agentKey(t)
+    await t.createUser('frank@example.com', { voiceNumber: '+15550198' })
+    const agent = new Agent(t, key)
+    await agent.initialize('frank@example.com')
+    expect(await agent.verify('VOICE')).toMatchObject({
+      attemptResponseCode: 'FAIL',
+      attemptReasonCode: 'DELIVERY_FAILED',
+    })
+    expect(hook.received).toHaveLength(1)
+    await expect(buildTestApp({ env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url } })).rejects.toThrow(
+      /TOKENDESK_SMS_WEBHOOK_SECRET/,
+    )
+  })
+})
