@@ -164,6 +164,28 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodReasonCode: string | null,
   ): MethodResult => ({ methodId, methodResponseCode, methodReasonCode })
 
+  type VerificationDetails = Parameters<typeof auditVerification>[4]
+
+  /** The audit event of one verification step, in a transaction of its own. */
+  const record = (
+    ctx: AgentContext,
+    action: AuditAction,
+    userId: string | null,
+    details: VerificationDetails,
+  ): Promise<void> => store.transaction((tx) => auditVerification(tx, ctx, action, userId, details))
+
+  /** A terminal FAIL for `reason` that counts toward no lockout, audited. */
+  const failStep = async (
+    ctx: AgentContext,
+    userId: string | null,
+    attemptId: string,
+    methodId: string,
+    reason: string,
+  ): Promise<Step> => {
+    await record(ctx, 'authn.failed', userId, { method: methodId.slice(0, 64), attemptId, reason })
+    return terminal('FAIL', reason, methodResult(methodId, 'FAIL', reason))
+  }
+
   const terminal = (
     code: 'SUCCESS' | 'FAIL',
     reason: string,
@@ -208,16 +230,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     ctx: AgentContext,
     attempt: AuthnAttempt,
     methodId: string,
-  ): Promise<Step> => {
-    await store.transaction((tx) =>
-      auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
-        method: methodId,
-        attemptId: attempt.id,
-        reason: 'METHOD_LOCKED',
-      }),
-    )
-    return terminal('FAIL', 'METHOD_LOCKED', methodResult(methodId, 'FAIL', 'METHOD_LOCKED'))
-  }
+  ): Promise<Step> => failStep(ctx, attempt.userId, attempt.id, methodId, 'METHOD_LOCKED')
 
   /** A right value: the failure count is reset; a lock set meanwhile still wins. */
   const success = async (
@@ -230,13 +243,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   ): Promise<Step> => {
     await store.read.locks.resetFailures(user.companyId, user.id, method)
     if (await lockedNow(user, method, lockout)) return lockedAnswer(ctx, attempt, methodId)
-    await store.transaction((tx) =>
-      auditVerification(tx, ctx, 'authn.succeeded', user.id, {
-        method: methodId,
-        attemptId: attempt.id,
-        reason: 'CREDENTIAL_VERIFIED',
-      }),
-    )
+    await record(ctx, 'authn.succeeded', user.id, {
+      method: methodId,
+      attemptId: attempt.id,
+      reason: 'CREDENTIAL_VERIFIED',
+    })
     return terminal(
       'SUCCESS',
       'CREDENTIAL_VERIFIED',
@@ -252,13 +263,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     result: MethodResult,
     state: AttemptState,
   ): Promise<Step> => {
-    await store.transaction((tx) =>
-      auditVerification(tx, ctx, action, attempt.userId, {
-        method: result.methodId,
-        attemptId: attempt.id,
-        reason: result.methodReasonCode ?? 'AUTHENTICATION_REQUIRED',
-      }),
-    )
+    await record(ctx, action, attempt.userId, {
+      method: result.methodId,
+      attemptId: attempt.id,
+      reason: result.methodReasonCode ?? 'AUTHENTICATION_REQUIRED',
+    })
     return {
       code: 'CHALLENGE',
       reason: 'AUTHENTICATION_REQUIRED',
@@ -355,14 +364,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
           expiresAt,
         })
       } catch {
-        await store.transaction((tx) =>
-          auditVerification(tx, ctx, 'authn.failed', user.id, {
-            method,
-            attemptId: attempt.id,
-            reason: 'DELIVERY_FAILED',
-          }),
-        )
-        return terminal('FAIL', 'DELIVERY_FAILED', methodResult(method, 'FAIL', 'DELIVERY_FAILED'))
+        return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
       }
       return challenge(
         ctx,
@@ -569,20 +571,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     ctx: AgentContext,
     attempt: AuthnAttempt,
     methodId: string,
-  ): Promise<Step> => {
-    await store.transaction((tx) =>
-      auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
-        method: methodId.slice(0, 64),
-        attemptId: attempt.id,
-        reason: 'METHOD_NOT_AVAILABLE',
-      }),
-    )
-    return terminal(
-      'FAIL',
-      'METHOD_NOT_AVAILABLE',
-      methodResult(methodId, 'FAIL', 'METHOD_NOT_AVAILABLE'),
-    )
-  }
+  ): Promise<Step> => failStep(ctx, attempt.userId, attempt.id, methodId, 'METHOD_NOT_AVAILABLE')
 
   /** One credential against the attempt's expectations. */
   const verifyCredential = async (
@@ -694,9 +683,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     reason: string,
     userId: string | null,
   ): Promise<AuthnOutcome> => {
-    await store.transaction((tx) =>
-      auditVerification(tx, ctx, 'authn.failed', userId, { method: null, attemptId, reason }),
-    )
+    await record(ctx, 'authn.failed', userId, { method: null, attemptId, reason })
     return outcome(attemptId, messageId, inResponseTo, 'FAIL', reason)
   }
 
@@ -868,13 +855,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
           updatedAt: clock.now(),
         })
       }
-      await store.transaction((tx) =>
-        auditVerification(tx, ctx, 'authn.cancelled', attempt.userId, {
-          method: null,
-          attemptId: attempt.id,
-          reason: input.reason === 'TIME_OUT' ? 'TIME_OUT' : 'USER_ACTION',
-        }),
-      )
+      await record(ctx, 'authn.cancelled', attempt.userId, {
+        method: null,
+        attemptId: attempt.id,
+        reason: input.reason === 'TIME_OUT' ? 'TIME_OUT' : 'USER_ACTION',
+      })
       return outcome(attempt.id, messageId, '', 'FAIL', 'CANCELLED')
     },
   }
