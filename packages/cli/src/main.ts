@@ -16,6 +16,7 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<void>> = {
   audit: async (args) => (await import('./commands/audit.js')).audit(args),
   remote: async (args) => (await import('./commands/remote.js')).remote(args),
   users: async (args) => (await import('./commands/users.js')).users(args),
+  tokens: async (args) => (await import('./commands/tokens.js')).tokens(args),
 }
 
 /** The server's `ConfigError`, recognised without loading the server. */
@@ -23,9 +24,6 @@ const isConfigError = (error: unknown): error is Error & { problems: readonly st
   error instanceof Error &&
   error.name === 'ConfigError' &&
   Array.isArray((error as { problems?: unknown }).problems)
-
-/** Commands of operations.md that later issues bring; they say so rather than pretend. */
-const NOT_YET = new Set(['tokens'])
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const [command, ...args] = argv
@@ -42,10 +40,6 @@ const main = async (argv: readonly string[]): Promise<number> => {
     if (run) {
       await run(args)
       return EXIT.ok
-    }
-    if (NOT_YET.has(command)) {
-      err(`tokendesk: '${command}' is not available yet in this version`)
-      return EXIT.usage
     }
     throw new UsageError(`unknown command '${command}'`)
   } catch (error) {

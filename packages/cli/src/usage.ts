@@ -33,6 +33,9 @@ Local administration (works on the database directly, same configuration as serv
   tokendesk agentkey revoke --company NAME CLIENT_KEY_ID
   tokendesk users import --company NAME FILE [--format csv|ndjson] [--dry-run]
                                              CSV or NDJSON, all or nothing; bad rows on stderr
+  tokendesk tokens import --company NAME FILE [--pre-shared-key HEX] [--dry-run]
+                                             PSKC (RFC 6030) or JSON, all or nothing; a PBKDF2
+                                             password comes from $TOKENDESK_PSKC_PASSWORD
   tokendesk audit verify [--company NAME]    check the audit hash chains; exit 1 names the
                                              first altered or missing event
 
@@ -43,8 +46,6 @@ Remote help desk (through the API with a key file; --key defaults to $TOKENDESK_
   tokendesk remote --key FILE unlock EMAIL [--methods TOKEN,SMS,VOICE]
   tokendesk remote --key FILE token enable EMAIL SERIAL | token disable EMAIL SERIAL
 
-Not available yet:
-  tokendesk tokens import --company NAME FILE
 
 Every local command accepts --config FILE (a JSON file with the configuration's camelCase keys;
 TOKENDESK_* environment variables override it). See docs/cli.md and docs/configuration.md.

@@ -83,19 +83,6 @@ describe.concurrent('usage', () => {
     expect(result.stdout).toBe('')
     expect(existsSync(join(box.dir, 'db'))).toBe(false)
   })
-
-  it.each([
-    // `users import` arrived with issue 4 (test/users-import.test.ts).
-    [['tokens', 'import', '--company', 'A', 'tokens.json']],
-  ])('%j says it is not available yet, exit 2', async (args) => {
-    const box = sandbox()
-    const result = await tokendesk(box, args)
-    expect(result.code).toBe(2)
-    expect(result.stderr.trim()).toBe(
-      `tokendesk: '${args[0]}' is not available yet in this version`,
-    )
-    expect(existsSync(join(box.dir, 'db'))).toBe(false)
-  })
 })
 
 describe('configuration', () => {

@@ -10,5 +10,6 @@ export {
 export { type Config, ConfigSchema } from './config/schema.js'
 export { writeKeyFile } from './key-file.js'
 export { type RunningServer, type StartServerOptions, startServer } from './main.js'
+export { type PskcOptions, readPskc } from './pskc/pskc.js'
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js'
 export { dataDirOf } from './secret-key.js'
