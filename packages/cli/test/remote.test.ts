@@ -1,12 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createClient, type KeyFile, type TokendeskClient } from '@tokendesk/client'
 import type { OperationContext } from '@tokendesk/core'
 import { loadConfig, type RunningServer, startServer } from '@tokendesk/server'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, removeSandboxes, type Sandbox, sandbox, tokendesk, UUID } from './helpers.js'
+import {
+  assertBuilt,
+  freePort,
+  removeSandboxes,
+  type Sandbox,
+  sandbox,
+  tokendesk,
+  UUID,
+} from './helpers.js'
 
 /**
  * `tokendesk remote …` (operations.md): the real built binary against a server running in this
@@ -15,20 +22,6 @@ import { assertBuilt, removeSandboxes, type Sandbox, sandbox, tokendesk, UUID } 
 
 beforeAll(assertBuilt)
 afterAll(removeSandboxes)
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 
 let server: RunningServer
 let box: Sandbox

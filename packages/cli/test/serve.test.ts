@@ -1,31 +1,23 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { readdirSync, realpathSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { assertBuilt, BIN, removeSandboxes, type Sandbox, sandbox, UUID } from './helpers.js'
+import {
+  assertBuilt,
+  BIN,
+  freePort,
+  removeSandboxes,
+  type Sandbox,
+  sandbox,
+  UUID,
+} from './helpers.js'
 
 const execFileAsync = promisify(execFile)
 
 beforeAll(assertBuilt)
 afterAll(removeSandboxes)
-
-/** A port free right now: the kernel picks it for a throwaway listener. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 
 interface Server {
   child: ChildProcess

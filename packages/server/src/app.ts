@@ -115,7 +115,7 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
   app.setErrorHandler(errorHandler)
 
   // Unknown routes are 404 and wrong methods 405 (admin-api.md §4).
-  const router = FindMyWay()
+  const router = FindMyWay({ ignoreDuplicateSlashes: true })
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       const verb = method.toUpperCase() as HTTPMethod
