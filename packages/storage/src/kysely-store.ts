@@ -2,6 +2,7 @@ import type { Repositories, Store } from '@tokendesk/core'
 import { type Kysely, sql } from 'kysely'
 import { type DatabaseOptions, engineOf, openDatabase } from './database.js'
 import { mapDriverError } from './driver-errors.js'
+import { createGroupCommit } from './group-commit.js'
 import { migrateToLatest } from './migrate.js'
 import { createRepositories } from './repositories/index.js'
 import type { Database } from './schema.js'
@@ -17,15 +18,59 @@ export interface KyselyStore extends Store {
   readonly db: Kysely<Database>
 }
 
+/** The repository methods that only read; every other method writes. */
+const READS: { [R in keyof Repositories]: readonly (keyof Repositories[R])[] } = {
+  companies: ['findById', 'findByName', 'count'],
+  users: ['findById', 'findByEmail', 'existingEmails', 'searchByEmail', 'countByEmail'],
+  emergencyCodes: ['findLatest'],
+  locks: ['list'],
+  tokens: ['existingSerials', 'findBySerial', 'countAssigned', 'listAssigned', 'findSecret'],
+  apiKeys: ['findByAccessId', 'list', 'countActive'],
+  audit: ['list', 'count', 'find', 'chains', 'head', 'chainEvents'],
+  agentKeys: ['findByHash', 'list'],
+  authnAttempts: ['find'],
+  totpAuthenticators: ['find'],
+}
+
+/** `repositories` with every writing method run as a transaction of its own. */
+const writesInTransactions = (
+  repositories: Repositories,
+  transaction: Store['transaction'],
+): Repositories => {
+  const result: Record<string, Record<string, unknown>> = {}
+  for (const [name, repository] of Object.entries(repositories)) {
+    const reads = new Set<string>(READS[name as keyof Repositories] as readonly string[])
+    const wrapped: Record<string, unknown> = {}
+    for (const [method, fn] of Object.entries(repository as Record<string, unknown>)) {
+      wrapped[method] = reads.has(method)
+        ? fn
+        : (...args: unknown[]) =>
+            transaction(
+              (tx) =>
+                (
+                  tx[name as keyof Repositories] as unknown as Record<
+                    string,
+                    (...a: unknown[]) => unknown
+                  >
+                )[method]?.(...args) as Promise<unknown>,
+            )
+    }
+    result[name] = wrapped
+  }
+  return result as unknown as Repositories
+}
+
 /**
  * Opens the database `url` names (see `openDatabase`), migrates it unless told not to, and
  * returns the store.
  *
  * Transactions:
- * - SQLite: `BEGIN IMMEDIATE`, so the write lock is taken up front; a transaction that reads
- *   then writes never fails upgrading its lock when another process (the CLI) writes the same
- *   file. Kysely serialises the process's single connection, so `work` must not use
- *   `store.read` or start another transaction (it would wait for itself).
+ * - SQLite: group commit (group-commit.ts): transactions arriving together share one
+ *   `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint. The write lock is taken up front, so
+ *   a transaction that reads then writes never fails upgrading its lock when another process
+ *   (the CLI) writes the same file. Kysely serialises the process's single connection, so
+ *   `work` must not use `store.read` or start another transaction (it would wait for itself).
+ *   A write through `store.read` joins the group commit as a transaction of its own.
  * - PostgreSQL: `READ COMMITTED`; `forUpdate` reads lock rows until the transaction ends.
  * An error thrown by `work` rolls the transaction back and reaches the caller unchanged (only
  * driver errors are mapped, by `mapDriverError`).
@@ -54,42 +99,37 @@ export const createStore = async (
     }
   }
 
-  const inSqliteTransaction = <T>(work: (tx: Repositories) => Promise<T>): Promise<T> =>
-    db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn)
-      let result: T
-      try {
-        result = await work(createRepositories(conn, engine))
-        await sql`commit`.execute(conn)
-      } catch (error) {
-        // After a failed commit SQLite may have rolled back already: ignore "no transaction".
-        await sql`rollback`.execute(conn).catch(() => {})
-        throw error
-      }
-      return result
-    })
-
   const inPostgresTransaction = <T>(work: (tx: Repositories) => Promise<T>): Promise<T> =>
     db.transaction().execute((trx) => work(createRepositories(trx, engine)))
 
+  const transaction: Store['transaction'] =
+    engine === 'sqlite'
+      ? createGroupCommit(db)
+      : async (work) => {
+          try {
+            return await inPostgresTransaction(work)
+          } catch (error) {
+            throw mapDriverError(error)
+          }
+        }
+
+  const direct = createRepositories(db, engine)
+  const read =
+    engine === 'sqlite'
+      ? // A write outside a transaction joins the group commit (one fsync shared, not its own).
+        writesInTransactions(direct, transaction)
+      : ({
+          ...direct,
+          // Appending and purging lock the chain head for their whole statement sequence:
+          // outside a caller's transaction they take one of their own.
+          audit: {
+            ...direct.audit,
+            append: (event) => transaction((tx) => tx.audit.append(event)),
+            purge: (...args) => transaction((tx) => tx.audit.purge(...args)),
+          },
+        } satisfies Repositories)
+
   let closing: Promise<void> | undefined
-
-  const transaction: Store['transaction'] = async (work) => {
-    try {
-      return await (engine === 'sqlite' ? inSqliteTransaction(work) : inPostgresTransaction(work))
-    } catch (error) {
-      throw mapDriverError(error)
-    }
-  }
-
-  const read = createRepositories(db, engine)
-  // Appending and purging lock the chain head for their whole statement sequence: outside a
-  // caller's transaction they take one of their own.
-  read.audit = {
-    ...read.audit,
-    append: (event) => transaction((tx) => tx.audit.append(event)),
-    purge: (...args) => transaction((tx) => tx.audit.purge(...args)),
-  }
 
   return {
     engine,

@@ -902,6 +902,53 @@ export const describeStoreContract = (
         expect(codes.filter((c) => c.revoked_at === null)).toHaveLength(1)
         expect(await store.read.audit.list(company.id)).toHaveLength(20)
       })
+
+      it('keep parallel transactions apart: the ones that throw fail alone, the rest commit', async () => {
+        const { store, company, user: existing } = await seeded()
+        const users = Array.from({ length: 40 }, () => newUser(company.id))
+        const outcomes = await Promise.allSettled(
+          users.map((user, i) =>
+            store.transaction(async (tx) => {
+              await tx.users.insert(user)
+              await tx.audit.append(newEvent(company.id, { targetId: user.id }))
+              if (i % 3 === 0) throw new Error(`refused ${i}`)
+              // A unique violation half-way through a transaction undoes only that one.
+              if (i % 5 === 1) await tx.users.insert(newUser(company.id, { id: existing.id }))
+              return i
+            }),
+          ),
+        )
+        const committed = users.filter((_, i) => i % 3 !== 0 && i % 5 !== 1)
+        outcomes.forEach((outcome, i) => {
+          if (i % 3 === 0) expect(outcome).toMatchObject({ reason: { message: `refused ${i}` } })
+          else if (i % 5 === 1) expect(outcome.status).toBe('rejected')
+          else expect(outcome).toEqual({ status: 'fulfilled', value: i })
+        })
+        for (const [i, user] of users.entries()) {
+          const kept = committed.includes(user)
+          expect(await store.read.users.findById(company.id, user.id), `user ${i}`).toEqual(
+            kept ? user : undefined,
+          )
+        }
+        const events = await store.read.audit.list(company.id)
+        expect(events.map((e) => e.targetId).sort()).toEqual(committed.map((u) => u.id).sort())
+      })
+
+      it('run writes made outside a transaction atomically, in parallel with transactions', async () => {
+        const { store, company, user } = await seeded()
+        const others = Array.from({ length: 10 }, () => newUser(company.id))
+        await Promise.all([
+          ...Array.from({ length: 30 }, () =>
+            store.read.locks.recordFailure(company.id, user.id, 'TOKEN', T, 1000),
+          ),
+          ...others.map((other) => store.transaction((tx) => tx.users.insert(other))),
+        ])
+        const locks = await store.read.locks.list(company.id, user.id)
+        expect(locks).toEqual([expect.objectContaining({ method: 'TOKEN', failedCount: 30 })])
+        for (const other of others) {
+          expect(await store.read.users.findById(company.id, other.id)).toEqual(other)
+        }
+      })
     })
     describe('authentication (migration 0002)', () => {
       it('recordFailure counts atomically: 100 parallel failures leave exactly max counted and a lock', async () => {

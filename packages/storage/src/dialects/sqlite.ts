@@ -26,5 +26,30 @@ export const sqliteDialect = (path: string): SqliteDialect => {
     database.close()
     throw error
   }
-  return new SqliteDialect({ database })
+  return new SqliteDialect({ database: withStatementCache(database) })
+}
+
+/** Prepared statements kept per SQL text; past this many distinct texts the cache starts over. */
+const STATEMENT_CACHE_LIMIT = 500
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of tokendesk's
+ * single-row statements. Statements are reused per SQL text (better-sqlite3 statements are
+ * reusable, and Kysely's one connection never runs two at once). Texts that vary (IN lists,
+ * multi-row inserts) are bounded by the limit.
+ */
+const withStatementCache = (database: SqliteDatabase.Database) => {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => database.close(),
+    prepare: (text: string): SqliteDatabase.Statement => {
+      let statement = statements.get(text)
+      if (statement === undefined) {
+        statement = database.prepare(text)
+        if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear()
+        statements.set(text, statement)
+      }
+      return statement
+    },
+  }
 }

@@ -1,0 +1,116 @@
+import type { Repositories } from '@tokendesk/core'
+import { type Kysely, sql } from 'kysely'
+import { mapDriverError } from './driver-errors.js'
+import { createRepositories } from './repositories/index.js'
+import type { Database } from './schema.js'
+
+/** At most this many transactions share one commit, so that none waits behind too many. */
+const MAX_BATCH = 256
+
+interface Pending {
+  work: (tx: Repositories) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Group commit for SQLite: transactions that arrive together share one `BEGIN IMMEDIATE … COMMIT`
+ * and so one fsync (`synchronous=FULL`), instead of one each. Each runs in its own savepoint:
+ * one that throws rolls back only its own work and fails alone; the others still commit. Nobody
+ * hears of success before the shared COMMIT returned, so an acknowledged write is on disk.
+ *
+ * A transaction queued while no batch runs starts one on the next turn of the event loop
+ * (`setImmediate`), so that requests read from the sockets in the same turn join it; while a
+ * batch runs, new arrivals queue for the next one. Kysely serialises the process's one
+ * connection, so `work` must not use `store.read` or start another transaction (it would wait
+ * for itself), as before.
+ *
+ * If SQLite abandons the transaction itself (a full disk, an I/O error), the work of every
+ * transaction of the batch is lost: each of them fails with the error, none is acknowledged.
+ */
+export const createGroupCommit = (db: Kysely<Database>) => {
+  const queue: Pending[] = []
+  let draining = false
+
+  const runBatch = async (conn: Kysely<Database>, batch: Pending[]): Promise<void> => {
+    const tx = createRepositories(conn, 'sqlite')
+    try {
+      await sql`begin immediate`.execute(conn)
+    } catch (error) {
+      for (const pending of batch) pending.reject(error)
+      return
+    }
+    const done: { pending: Pending; result: unknown }[] = []
+    const single = batch.length === 1
+    for (const pending of batch) {
+      if (single) {
+        try {
+          done.push({ pending, result: await pending.work(tx) })
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {})
+          pending.reject(error)
+          return
+        }
+        break
+      }
+      await sql`savepoint request`.execute(conn)
+      try {
+        const result = await pending.work(tx)
+        await sql`release request`.execute(conn)
+        done.push({ pending, result })
+      } catch (error) {
+        pending.reject(error)
+        try {
+          await sql`rollback to request`.execute(conn)
+          await sql`release request`.execute(conn)
+        } catch {
+          // SQLite rolled the whole transaction back: the batch's earlier work is gone too.
+          await sql`rollback`.execute(conn).catch(() => {})
+          for (const { pending: lost } of done) lost.reject(error)
+          // The rest of the batch has not run yet: it goes first into the next batch.
+          queue.unshift(...batch.slice(batch.indexOf(pending) + 1))
+          return
+        }
+      }
+    }
+    try {
+      await sql`commit`.execute(conn)
+    } catch (error) {
+      // After a failed commit SQLite may have rolled back already: ignore "no transaction".
+      await sql`rollback`.execute(conn).catch(() => {})
+      for (const { pending } of done) pending.reject(error)
+      return
+    }
+    for (const { pending, result } of done) pending.resolve(result)
+  }
+
+  const drain = (): void => {
+    db.connection()
+      .execute(async (conn) => {
+        while (queue.length > 0) await runBatch(conn, queue.splice(0, MAX_BATCH))
+      })
+      .catch((error: unknown) => {
+        // Acquiring the connection failed (the database is closing): fail what is queued.
+        for (const pending of queue.splice(0)) pending.reject(error)
+      })
+      .finally(() => {
+        draining = false
+        if (queue.length > 0) schedule()
+      })
+  }
+
+  const schedule = (): void => {
+    draining = true
+    setImmediate(drain)
+  }
+
+  return <T>(work: (tx: Repositories) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({
+        work,
+        resolve: resolve as (value: unknown) => void,
+        reject: (error) => reject(mapDriverError(error)),
+      })
+      if (!draining) schedule()
+    })
+}
