@@ -14,7 +14,12 @@ import type { Logger } from 'pino'
 import { publicUrlOf } from './config/load.js'
 import { acceptedAudiences } from './http/audience.js'
 import { createAuthenticator, tokenFromHeaders } from './http/authenticator.js'
-import { errorHandler, frameworkErrorHandler, sendAuthFailure } from './http/error-handler.js'
+import {
+  clientErrorHandler,
+  errorHandler,
+  frameworkErrorHandler,
+  sendAuthFailure,
+} from './http/error-handler.js'
 import { errorBody } from './http/error-status.js'
 import { canonicalLogExportUrl } from './http/log-query.js'
 import type { RateLimiter } from './http/rate-limiter.js'
@@ -76,6 +81,8 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
     rewriteUrl: (req) => canonicalLogExportUrl(req.url ?? '/'),
     // URLs the router cannot decode: the business body, not Fastify's own.
     frameworkErrors: frameworkErrorHandler,
+    // Requests Node's parser refuses (bad framing, headers over 16 KiB, timeouts): same body.
+    clientErrorHandler,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
@@ -137,6 +144,7 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
+    reply.header('referrer-policy', 'no-referrer')
     if (request.url.startsWith(ADMIN_PREFIX)) reply.header('cache-control', 'no-store')
   })
 

@@ -1,6 +1,7 @@
+import type { Socket } from 'node:net'
 import { DomainError, ERRORS, type ErrorCode, isDomainError } from '@tokendesk/core'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, HTTP_STATUS } from './error-status.js'
+import { errorBody, HTTP_STATUS, REASON } from './error-status.js'
 
 /**
  * The one place that renders errors (admin-api.md §3–§4):
@@ -123,7 +124,44 @@ export const frameworkErrorHandler = (
     .code(status)
     .header('x-request-id', request.id)
     .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
     .type('application/json; charset=utf-8')
     .serializer(JSON.stringify)
     .send(errorBody(status, status === 400 ? 'Malformed request URL.' : ERRORS.INTERNAL_ERROR))
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route runs (a bad or conflicting
+ * `Content-Length`, a NUL in the request line, headers over 16 KiB, a request past the timeout):
+ * the business body too, with the headers every answer carries, then the connection is closed
+ * (the stream can no longer be trusted to be in step).
+ */
+export const clientErrorHandler = (error: Error & { code?: string }, socket: Socket): void => {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const status =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 408
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : 400
+  const description =
+    status === 408
+      ? 'The request took too long to arrive.'
+      : status === 431
+        ? 'The request line and headers are over 16 KiB.'
+        : 'Malformed HTTP request.'
+  const body = JSON.stringify(errorBody(status, description))
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${REASON[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'X-Content-Type-Options: nosniff\r\n' +
+        'Referrer-Policy: no-referrer\r\n' +
+        'Cache-Control: no-store\r\n' +
+        'Connection: close\r\n\r\n' +
+        body,
+    )
+  }
+  socket.destroy()
 }
