@@ -200,7 +200,13 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     ...(succeeded && { succeeded }),
   })
 
-  /** A wrong value: counted against the method in the same statement that may lock it. */
+  /**
+   * A wrong value: counted against the method in the same statement that may lock it. The
+   * user's row is locked first (PostgreSQL; SQLite serialises transactions anyway), so the
+   * failures of one user take turns: one that finds the method locked by a parallel failure
+   * answers METHOD_LOCKED and is audited so, and only the failure that reached the threshold
+   * is audited `locked: true` (docs/events.md).
+   */
   const wrongValue = async (
     ctx: AgentContext,
     attempt: AuthnAttempt,
@@ -208,7 +214,19 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
     lockout: LockoutSettings,
   ): Promise<Step> => {
-    await store.transaction(async (tx) => {
+    const counted = await store.transaction(async (tx) => {
+      await tx.users.findById(attempt.companyId, attempt.userId, { forUpdate: true })
+      const before = (await tx.locks.list(attempt.companyId, attempt.userId)).find(
+        (l) => l.method === method,
+      )
+      if (before && before.lockedAt !== null) {
+        await auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
+          method: methodId,
+          attemptId: attempt.id,
+          reason: 'METHOD_LOCKED',
+        })
+        return false
+      }
       const lock = await tx.locks.recordFailure(
         attempt.companyId,
         attempt.userId,
@@ -222,7 +240,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         reason: 'VERIFY_ERROR',
         locked: lock.lockedAt !== null,
       })
+      return true
     })
+    if (!counted) {
+      return terminal('FAIL', 'METHOD_LOCKED', methodResult(methodId, 'FAIL', 'METHOD_LOCKED'))
+    }
     return terminal('FAIL', 'VERIFY_ERROR', methodResult(methodId, 'FAIL', 'VERIFY_ERROR'))
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { decodeBase32, hotp, totpStep } from '@tokendesk/core'
+import { decodeBase32, encodeBase32, hotp, totpStep } from '@tokendesk/core'
 import type { LightMyRequestResponse } from 'fastify'
 import { expect } from 'vitest'
 import type { TestApp } from '../helpers.js'
@@ -186,4 +186,42 @@ export const firstMethod = (body: AuthnBody) => {
   const method = body.challengeMethods.challenges[0]?.requiredMethods[0]
   if (!method) throw new Error('no challenge in the answer')
   return method
+}
+
+/** Imports, assigns and enables a hardware token with a known seed (60 s, 6 digits). */
+export const hardwareToken = async (
+  t: TestApp,
+  userId: string,
+  serial: string,
+): Promise<Uint8Array> => {
+  const seed = new Uint8Array(20).map((_, i) => (i * 37 + serial.length) & 0xff)
+  const imported = await t.call('POST', '/v1/sidTokens/import', {
+    tokens: [{ tokenSerialNumber: serial, secret: encodeBase32(seed) }],
+  })
+  expect(imported.statusCode).toBe(200)
+  expect(
+    (await t.call('PATCH', `/v1/users/${userId}/sidTokens/assign`, { tokenSerialNumber: serial }))
+      .statusCode,
+  ).toBe(200)
+  expect(
+    (await t.call('PATCH', `/v1/users/${userId}/sidTokens/enable`, { tokenSerialNumber: serial }))
+      .statusCode,
+  ).toBe(200)
+  return seed
+}
+
+/** The hardware token's tokencode (60 s, 6 digits) `offset` steps from now. */
+export const tokencode = (seed: Uint8Array, nowMs: number, offset = 0): string =>
+  hotp(seed, totpStep(nowMs, 60) + offset, 6)
+
+/**
+ * A six-digit code that is none of the token's codes within ±10 steps of now: a plain wrong
+ * value (a near one would lead to next-tokencode mode instead).
+ */
+export const wrongTokencode = (seed: Uint8Array, nowMs: number): string => {
+  const near = new Set(Array.from({ length: 21 }, (_, i) => tokencode(seed, nowMs, i - 10)))
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, '0')
+    if (!near.has(code)) return code
+  }
 }
