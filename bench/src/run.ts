@@ -231,6 +231,35 @@ const version = (command: string, args: string[]): string => {
   }
 }
 
+const pkg = (name: string): string =>
+  JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
+
+const at = new Date().toISOString()
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  fastify: pkg('fastify'),
+  autocannon: pkg('autocannon'),
+  betterSqlite3: pkg('better-sqlite3'),
+  postgres: engines.includes('postgres')
+    ? version('psql', [pgUrl as string, '-tAc', 'show server_version'])
+    : undefined,
+  commit: version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+}
+const stamp = at.replace(/[:.]/g, '-')
+
+/** Written after every run group, so that a later failure loses nothing measured. */
+const save = (groups: readonly RunGroup[]): void => {
+  const report = `${JSON.stringify({ at, machine, settings, groups }, null, 2)}\n`
+  mkdirSync(RESULTS, { recursive: true })
+  writeFileSync(join(RESULTS, `${stamp}.json`), report)
+  writeFileSync(join(RESULTS, 'latest.json'), report)
+  const caption = `tokendesk ${machine.commit} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node} · ${settings.connections} connections, ${settings.durationS} s per scenario · ${at.slice(0, 10)}`
+  writeFileSync(join(RESULTS, 'latest.svg'), renderChart(groups, caption))
+}
+
 const main = async (): Promise<void> => {
   const groups: RunGroup[] = []
   const fullPlan: SeedPlan = {
@@ -248,39 +277,13 @@ const main = async (): Promise<void> => {
   }
   for (const engine of engines as Target['engine'][]) {
     groups.push(await runGroup(engine, fullPlan, true))
+    save(groups)
     for (const users of settings.growthUsers) {
-      groups.push(
-        await runGroup(
-          engine,
-          { users, tokens: 0, totpUsers: 0, eacUsers: 0, agentKeys: 0 },
-          false,
-        ),
-      )
+      const plan = { users, tokens: 0, totpUsers: 0, eacUsers: 0, agentKeys: 0 }
+      groups.push(await runGroup(engine, plan, false))
+      save(groups)
     }
   }
-  const pkg = (name: string): string =>
-    JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    fastify: pkg('fastify'),
-    autocannon: pkg('autocannon'),
-    betterSqlite3: pkg('better-sqlite3'),
-    postgres: engines.includes('postgres')
-      ? version('psql', [pgUrl as string, '-tAc', 'show server_version'])
-      : undefined,
-    commit: version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
-  }
-  const at = new Date().toISOString()
-  const report = { at, machine, settings, groups }
-  mkdirSync(RESULTS, { recursive: true })
-  const stamp = at.replace(/[:.]/g, '-')
-  writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-  const caption = `tokendesk ${machine.commit} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node} · ${settings.connections} connections, ${settings.durationS} s per scenario · ${at.slice(0, 10)}`
-  writeFileSync(join(RESULTS, 'latest.svg'), renderChart(groups, caption))
   say(`\nresults: bench/results/${stamp}.json, bench/results/latest.json, bench/results/latest.svg`)
 }
 

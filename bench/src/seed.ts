@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import {
   type ApiKeyFile,
   encodeBase32,
@@ -7,7 +6,7 @@ import {
   type TokenImportItem,
   type User,
 } from '@tokendesk/core'
-import { bootstrapIfEmpty, createRuntime, loadConfig } from '@tokendesk/server'
+import { createRuntime, loadConfig } from '@tokendesk/server'
 import { progress } from './report.js'
 
 /** What the load generator needs to address the seeded data. */
@@ -55,15 +54,19 @@ export const seed = async (env: NodeJS.ProcessEnv, plan: SeedPlan): Promise<Seed
   const runtime = await createRuntime(loadConfig({ env }))
   try {
     const { services, store } = runtime
-    const boot = await bootstrapIfEmpty(runtime)
-    if (!boot) throw new Error('bench: the database is not empty')
-    const keyFile = JSON.parse(readFileSync(boot.keyFilePath, 'utf8')) as ApiKeyFile
+    // As `tokendesk company create` and `apikey create` do (PostgreSQL has no first-start
+    // bootstrap): a company and a SUPER_ADMIN key.
+    const company = await services.companies.create('Bench')
     const ctx: OperationContext = {
-      companyId: boot.companyId,
+      companyId: company.id,
       actor: { type: 'cli', id: null, role: null },
       requestId: null,
       sourceIp: null,
     }
+    const { file: keyFile } = await services.apiKeys.create(ctx, {
+      role: 'SUPER_ADMIN',
+      description: 'benchmark',
+    })
     // The benchmark key must never be rate limited (the issue counts 429s as errors), and the
     // failure path must not lock users within a run.
     await services.companies.updateSettings(ctx, {

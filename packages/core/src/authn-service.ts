@@ -26,6 +26,7 @@ import { audit, type Deps, type OperationContext } from './context.js'
 import { emergencyCodeHash } from './emergency-code-service.js'
 import { generateCode } from './emergency-codes.js'
 import { isUuid } from './ids.js'
+import type { MethodLockState } from './methods.js'
 import { codesEqual, findTotpStep, hotp, totpStep } from './otp.js'
 import type { LockoutSettings } from './settings.js'
 import type { Repositories, User } from './store.js'
@@ -75,13 +76,17 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   const lockoutOf = async (companyId: string): Promise<LockoutSettings | undefined> =>
     (await store.read.companies.findById(companyId))?.settings.lockout
 
-  /** Locked now? An auto-unlock that is due clears the lock first (one conditional delete). */
+  /**
+   * Locked now? An auto-unlock that is due clears the lock first (one conditional delete).
+   * `locks`: the user's lock states when the caller has just read them.
+   */
   const lockedNow = async (
     user: User,
     method: AuthnMethod,
     lockout: LockoutSettings,
+    locks?: readonly MethodLockState[],
   ): Promise<boolean> => {
-    const locks = await store.read.locks.list(user.companyId, user.id)
+    locks ??= await store.read.locks.list(user.companyId, user.id)
     const lock = locks.find((l) => l.method === method && l.lockedAt !== null)
     if (!lock || lock.lockedAt === null) return false
     const after = lockout.autoUnlockAfterMinutes
@@ -117,11 +122,14 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   }
 
   const usableMethods = async (user: User, lockout: LockoutSettings) => {
-    const enrolled = await enrolledMethods(user)
+    const [enrolled, locks] = await Promise.all([
+      enrolledMethods(user),
+      store.read.locks.list(user.companyId, user.id),
+    ])
     const usable: AuthnMethod[] = []
     const locked: AuthnMethod[] = []
     for (const method of enrolled) {
-      if (await lockedNow(user, method, lockout)) locked.push(method)
+      if (await lockedNow(user, method, lockout, locks)) locked.push(method)
       else usable.push(method)
     }
     usable.sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b))
@@ -664,27 +672,35 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   })
 
   /** Saves what a step did; terminal attempts are removed unless `keepAttempt`. */
+  /**
+   * Stores the attempt's new state, or removes it once it is over (unless kept). `stored`: false
+   * for a single-step initialize, whose attempt is written only if it goes on or is kept.
+   */
   const settle = async (
     attempt: AuthnAttempt,
     step: Step,
     messageId: string,
     inResponseTo: string,
+    stored = true,
   ): Promise<AuthnOutcome> => {
     const status =
       step.code === 'SUCCESS' ? 'SUCCESS' : step.code === 'CHALLENGE' ? 'CHALLENGE' : 'FAIL'
     const successfulMethods = step.succeeded
       ? [...attempt.successfulMethods, step.succeeded]
       : attempt.successfulMethods
+    const change = {
+      status,
+      reasonCode: step.reason,
+      successfulMethods,
+      state: step.state,
+      updatedAt: clock.now(),
+    } as const
     if (status !== 'CHALLENGE' && !attempt.keepAttempt) {
-      await store.read.authnAttempts.remove(attempt.companyId, attempt.id)
+      if (stored) await store.read.authnAttempts.remove(attempt.companyId, attempt.id)
+    } else if (stored) {
+      await store.read.authnAttempts.update(attempt.companyId, attempt.id, change)
     } else {
-      await store.read.authnAttempts.update(attempt.companyId, attempt.id, {
-        status,
-        reasonCode: step.reason,
-        successfulMethods,
-        state: step.state,
-        updatedAt: clock.now(),
-      })
+      await store.read.authnAttempts.insert({ ...attempt, ...change })
     }
     return outcome(
       attempt.id,
@@ -753,10 +769,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       }
       const credential = input.credentials[0]
       if (credential) {
-        // Single-step: the credential is verified as if by a first verify of this attempt.
-        await store.read.authnAttempts.insert(attempt)
+        // Single-step: the credential is verified as if by a first verify of this attempt,
+        // which is stored only if it goes on (a challenge) or the agent keeps it: its id is
+        // unknown to anyone until this answer, so no other call can be looking for it.
         const step = await verifyCredential(ctx, attempt, user, credential)
-        return settle(attempt, step, messageId, inResponseTo)
+        return settle(attempt, step, messageId, inResponseTo, false)
       }
       if (offered.length === 0) {
         const lockedOnly =
