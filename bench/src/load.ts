@@ -98,7 +98,9 @@ const drive = (
 ): Promise<autocannon.Result> => {
   const onResponse = (status: number, body: string) => {
     if (!scenario.expected(status, body)) {
-      const key = scenario.readsBody ? `${status} ${body.slice(0, 120)}` : String(status)
+      // The outcome of an Authentication API answer, else the start of the body.
+      const reason = /"attemptReasonCode":"([^"]*)"/.exec(body)?.[1] ?? body.slice(0, 120)
+      const key = scenario.readsBody ? `${status} ${reason}` : String(status)
       unexpected[key] = (unexpected[key] ?? 0) + 1
     }
   }

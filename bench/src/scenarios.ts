@@ -149,13 +149,14 @@ export const verifyScenarios = (seeded: Seeded): Scenario[] => {
   const agent = cycle(0, seeded.clientKeys.length)
   const clientKey = () => seeded.clientKeys[agent()]
   let n = 0
-  // A TOTP step is accepted once per user (±1 step around now): each user gives the load
-  // generator up to three codes (previous, current, next step) before it moves on.
+  // A TOTP step is accepted once per user, within ±1 step of the server's clock. Each user gives
+  // the load generator two codes per step: the current step's, then the next one's (never the
+  // previous step's, which a slow answer could carry past the window).
   const nextTotp = (): { user: number; code: string } => {
     const current = totpStep(Date.now(), TOTP_PERIOD_S)
     for (let tries = 0; tries < keys.length; tries++) {
       const user = totpUser()
-      const step = Math.max((lastStep[user] as number) + 1, current - 1)
+      const step = Math.max((lastStep[user] as number) + 1, current)
       if (step > current + 1) continue
       lastStep[user] = step
       return {
