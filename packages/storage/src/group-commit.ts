@@ -53,8 +53,8 @@ export const createGroupCommit = (db: Kysely<Database>) => {
         }
         break
       }
-      await sql`savepoint request`.execute(conn)
       try {
+        await sql`savepoint request`.execute(conn)
         const result = await pending.work(tx)
         await sql`release request`.execute(conn)
         done.push({ pending, result })

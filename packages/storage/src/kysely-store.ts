@@ -32,27 +32,24 @@ const READS: { [R in keyof Repositories]: readonly (keyof Repositories[R])[] } =
   totpAuthenticators: ['find'],
 }
 
+type RepositoryMethod = (...args: unknown[]) => Promise<unknown>
+type AnyRepository = Record<string, RepositoryMethod>
+
 /** `repositories` with every writing method run as a transaction of its own. */
 const writesInTransactions = (
   repositories: Repositories,
   transaction: Store['transaction'],
 ): Repositories => {
-  const result: Record<string, Record<string, unknown>> = {}
-  for (const [name, repository] of Object.entries(repositories)) {
-    const reads = new Set<string>(READS[name as keyof Repositories] as readonly string[])
-    const wrapped: Record<string, unknown> = {}
-    for (const [method, fn] of Object.entries(repository as Record<string, unknown>)) {
+  const result: Record<string, AnyRepository> = {}
+  for (const name of Object.keys(repositories) as (keyof Repositories)[]) {
+    const reads = new Set<string>(READS[name] as readonly string[])
+    const wrapped: AnyRepository = {}
+    for (const [method, fn] of Object.entries(repositories[name] as unknown as AnyRepository)) {
       wrapped[method] = reads.has(method)
         ? fn
-        : (...args: unknown[]) =>
-            transaction(
-              (tx) =>
-                (
-                  tx[name as keyof Repositories] as unknown as Record<
-                    string,
-                    (...a: unknown[]) => unknown
-                  >
-                )[method]?.(...args) as Promise<unknown>,
+        : (...args) =>
+            transaction((tx) =>
+              ((tx[name] as unknown as AnyRepository)[method] as RepositoryMethod)(...args),
             )
     }
     result[name] = wrapped

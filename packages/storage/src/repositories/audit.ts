@@ -8,7 +8,7 @@ import {
   GENESIS_HASH,
   type StoredAuditEvent,
 } from '@tokendesk/core'
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, QueryCreator, Selectable } from 'kysely'
 import type { AuditEventsTable, Database } from '../schema.js'
 import type { RepositoryContext } from './context.js'
 
@@ -83,28 +83,36 @@ export const auditRepository = ({ db, engine }: RepositoryContext): AuditReposit
       kind,
       prevHash: head.last_hash,
     })
-    await db
-      .insertInto('audit_events')
-      .values({
-        kind,
-        prev_hash: head.last_hash,
-        hash,
-        company_id: event.companyId,
-        at: event.at,
-        action: event.action,
-        actor_type: event.actor.type,
-        actor_id: event.actor.id,
-        actor_role: event.actor.role,
-        target_type: event.targetType,
-        target_id: event.targetId,
-        result: event.result,
-        reason: event.reason,
-        request_id: event.requestId,
-        source_ip: event.sourceIp,
-        details: detailsText,
-      })
-      .execute()
-    await db
+    const row = {
+      kind,
+      prev_hash: head.last_hash,
+      hash,
+      company_id: event.companyId,
+      at: event.at,
+      action: event.action,
+      actor_type: event.actor.type,
+      actor_id: event.actor.id,
+      actor_role: event.actor.role,
+      target_type: event.targetType,
+      target_id: event.targetId,
+      result: event.result,
+      reason: event.reason,
+      request_id: event.requestId,
+      source_ip: event.sourceIp,
+      details: detailsText,
+    }
+    // PostgreSQL: the event and the head's advance in one round trip (a data-modifying CTE). The
+    // head stays locked until commit, so each statement after its claim delays the company's next
+    // append (docs/performance.md). SQLite has no INSERT in a CTE, and no round trips.
+    if (engine === 'sqlite') await db.insertInto('audit_events').values(row).execute()
+    // (The CTE only adds the name `event`, which the update does not use.)
+    const creator: QueryCreator<Database> =
+      engine === 'postgres'
+        ? (db.with('event', (q) =>
+            q.insertInto('audit_events').values(row).returning('id'),
+          ) as unknown as QueryCreator<Database>)
+        : db
+    await creator
       .updateTable('audit_chain_heads')
       .set({ last_hash: hash })
       .where('company_id', '=', event.companyId)
