@@ -671,10 +671,10 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     challenges,
   })
 
-  /** Saves what a step did; terminal attempts are removed unless `keepAttempt`. */
   /**
-   * Stores the attempt's new state, or removes it once it is over (unless kept). `stored`: false
-   * for a single-step initialize, whose attempt is written only if it goes on or is kept.
+   * Saves what a step did: the attempt's new state, or its removal once it is over (unless
+   * `keepAttempt`). `stored`: false for a single-step initialize, whose attempt is written only
+   * if it goes on or is kept.
    */
   const settle = async (
     attempt: AuthnAttempt,
