@@ -58,6 +58,15 @@ if (engines.includes('postgres') && !pgUrl) {
   throw new Error('BENCH_ENGINES names postgres: set TOKENDESK_BENCH_DATABASE_URL')
 }
 
+/** Every child process, stopped whatever way this process ends (a crash included). */
+const children = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => process.exit(130))
+}
+
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`)
 }
@@ -87,6 +96,7 @@ const waitReady = async (url: string, child: ChildProcess, logPath: string): Pro
 }
 
 const stop = async (child: ChildProcess): Promise<void> => {
+  children.delete(child)
   if (child.exitCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
@@ -153,6 +163,7 @@ const runGroup = async (
       env: target.env,
       stdio: ['ignore', log, log],
     })
+    children.add(server)
     const baseUrl = `http://127.0.0.1:${port}`
     await waitReady(`${baseUrl}/health/ready`, server, logPath)
 
@@ -172,6 +183,7 @@ const runGroup = async (
       env: { ...process.env, BENCH_PORT: String(barePort), BENCH_BARE_PAYLOAD: payload },
       stdio: ['ignore', 'ignore', 'inherit'],
     })
+    children.add(bare)
     await waitReady(`http://127.0.0.1:${barePort}/ready`, bare, logPath)
     const load = (url: string, pid: number): LoadOptions => ({
       baseUrl: url,

@@ -152,6 +152,7 @@ export const verifyScenarios = (seeded: Seeded): Scenario[] => {
   // A TOTP step is accepted once per user, within ±1 step of the server's clock. Each user gives
   // the load generator two codes per step: the current step's, then the next one's (never the
   // previous step's, which a slow answer could carry past the window).
+  let exhaustedWarned = false
   const nextTotp = (): { user: number; code: string } => {
     const current = totpStep(Date.now(), TOTP_PERIOD_S)
     for (let tries = 0; tries < keys.length; tries++) {
@@ -169,7 +170,22 @@ export const verifyScenarios = (seeded: Seeded): Scenario[] => {
         ),
       }
     }
-    throw new Error('bench: every TOTP user used its codes for this step; seed more TOTP users')
+    // Every user has used both codes: send a replay (answered FAIL, so counted as an unexpected
+    // answer in the results) rather than stop the run; more users (BENCH_USERS) avoid it.
+    if (!exhaustedWarned) {
+      exhaustedWarned = true
+      process.stderr.write('  warning: TOTP users exhausted for this step: replays follow\n')
+    }
+    const user = totpUser()
+    return {
+      user,
+      code: totp(
+        keys[user] as Uint8Array,
+        current * TOTP_PERIOD_S * 1000,
+        TOTP_PERIOD_S,
+        TOTP_DIGITS,
+      ),
+    }
   }
   return [
     {
