@@ -67,16 +67,17 @@ export const loadUserDetails = async (
   user: User,
   now: number,
 ): Promise<UserDetails> => {
-  const [stored, latest, company] = await Promise.all([
+  const [stored, latest] = await Promise.all([
     repos.locks.list(user.companyId, user.id),
     repos.emergencyCodes.findLatest(user.companyId, user.id),
-    repos.companies.findById(user.companyId),
   ])
-  const allLocks = effectiveLocks(
-    stored,
-    company?.settings.lockout.autoUnlockAfterMinutes ?? null,
-    now,
-  )
+  // The company's auto-unlock delay matters only to a locked method: most users have none, and
+  // their details cost one read less.
+  const autoUnlockAfterMinutes = stored.some((lock) => lock.lockedAt !== null)
+    ? ((await repos.companies.findById(user.companyId))?.settings.lockout.autoUnlockAfterMinutes ??
+      null)
+    : null
+  const allLocks = effectiveLocks(stored, autoUnlockAfterMinutes, now)
   return {
     user,
     locks: documentedLockFlags(allLocks),
