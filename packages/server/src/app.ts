@@ -20,7 +20,7 @@ import {
   frameworkErrorHandler,
   sendAuthFailure,
 } from './http/error-handler.js'
-import { errorBody } from './http/error-status.js'
+import { errorBody, SECURITY_HEADERS } from './http/error-status.js'
 import { canonicalLogExportUrl } from './http/log-query.js'
 import type { RateLimiter } from './http/rate-limiter.js'
 import type { App } from './http/types.js'
@@ -143,8 +143,7 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
+    reply.headers(SECURITY_HEADERS)
     if (request.url.startsWith(ADMIN_PREFIX)) reply.header('cache-control', 'no-store')
   })
 

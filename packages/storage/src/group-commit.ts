@@ -41,18 +41,7 @@ export const createGroupCommit = (db: Kysely<Database>) => {
       return
     }
     const done: { pending: Pending; result: unknown }[] = []
-    const single = batch.length === 1
-    for (const pending of batch) {
-      if (single) {
-        try {
-          done.push({ pending, result: await pending.work(tx) })
-        } catch (error) {
-          await sql`rollback`.execute(conn).catch(() => {})
-          pending.reject(error)
-          return
-        }
-        break
-      }
+    for (const [i, pending] of batch.entries()) {
       try {
         await sql`savepoint request`.execute(conn)
         const result = await pending.work(tx)
@@ -68,7 +57,7 @@ export const createGroupCommit = (db: Kysely<Database>) => {
           await sql`rollback`.execute(conn).catch(() => {})
           for (const { pending: lost } of done) lost.reject(error)
           // The rest of the batch has not run yet: it goes first into the next batch.
-          queue.unshift(...batch.slice(batch.indexOf(pending) + 1))
+          queue.unshift(...batch.slice(i + 1))
           return
         }
       }

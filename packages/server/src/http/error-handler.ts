@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { DomainError, ERRORS, type ErrorCode, isDomainError } from '@tokendesk/core'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, HTTP_STATUS, REASON } from './error-status.js'
+import { errorBody, HTTP_STATUS, REASON, SECURITY_HEADERS } from './error-status.js'
 
 /**
  * The one place that renders errors (admin-api.md §3–§4):
@@ -123,12 +123,25 @@ export const frameworkErrorHandler = (
   return reply
     .code(status)
     .header('x-request-id', request.id)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    .headers(SECURITY_HEADERS)
     .type('application/json; charset=utf-8')
     .serializer(JSON.stringify)
     .send(errorBody(status, status === 400 ? 'Malformed request URL.' : ERRORS.INTERNAL_ERROR))
 }
+
+/** What the HTTP parser's errors answer, by Node's error code; anything else is a 400. */
+const CLIENT_ERRORS: Record<string, { status: number; description: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, description: 'The request took too long to arrive.' },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    description: 'The request line and headers are over 16 KiB.',
+  },
+}
+const MALFORMED_REQUEST = { status: 400, description: 'Malformed HTTP request.' }
+
+const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('')
 
 /**
  * Requests Node's HTTP parser refuses before any route runs (a bad or conflicting
@@ -138,28 +151,16 @@ export const frameworkErrorHandler = (
  */
 export const clientErrorHandler = (error: Error & { code?: string }, socket: Socket): void => {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const status =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? 408
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? 431
-        : 400
-  const description =
-    status === 408
-      ? 'The request took too long to arrive.'
-      : status === 431
-        ? 'The request line and headers are over 16 KiB.'
-        : 'Malformed HTTP request.'
+  const { status, description } = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED_REQUEST
   const body = JSON.stringify(errorBody(status, description))
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${REASON[status]}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'X-Content-Type-Options: nosniff\r\n' +
-        'Referrer-Policy: no-referrer\r\n' +
-        'Cache-Control: no-store\r\n' +
-        'Connection: close\r\n\r\n' +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        RAW_SECURITY_HEADERS +
+        'cache-control: no-store\r\n' +
+        'connection: close\r\n\r\n' +
         body,
     )
   }

@@ -40,6 +40,12 @@ export const HTTP_STATUS = {
   400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503
 >
 
+/** Headers every answer carries, whoever writes it (the app's hook, the framework handlers). */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const
+
 /** Spring's `HttpStatus` names, as the RSA service writes them in `code`. */
 export const REASON: Record<number, string> = {
   400: 'BAD_REQUEST',
