@@ -207,6 +207,17 @@ export const describeStoreContract = (
         expect((await store.read.emergencyCodes.findLatest(company.id, user.id))?.id).toBe(low)
       })
 
+      it('prefers the active code to a revoked one stamped later (a node whose clock is ahead)', async () => {
+        const { store, company, user } = await seeded()
+        const ahead = newCode(company.id, user.id, { issuedAt: T + 60_000, revokedAt: T + 60_001 })
+        const active = newCode(company.id, user.id, { issuedAt: T })
+        await store.read.emergencyCodes.insert(ahead)
+        await store.read.emergencyCodes.insert(active)
+        expect((await store.read.emergencyCodes.findLatest(company.id, user.id))?.id).toBe(
+          active.id,
+        )
+      })
+
       it("revokeActive revokes the user's active code once and counts it", async () => {
         const { store, company, user } = await seeded()
         const bystander = newUser(company.id)

@@ -4,6 +4,7 @@ import { initial } from './0001-initial.js'
 import { authentication } from './0002-authentication.js'
 import { auditChain } from './0003-audit-chain.js'
 import { userAdmin } from './0004-user-admin.js'
+import { latestCodeIndex } from './0005-latest-code-index.js'
 
 /**
  * Every migration, in order. Migrations are code, numbered `NNNN-name`; Kysely applies them by
@@ -15,6 +16,7 @@ const MIGRATIONS: Readonly<Record<string, (engine: Engine) => Migration>> = {
   '0002-authentication': authentication,
   '0003-audit-chain': auditChain,
   '0004-user-admin': userAdmin,
+  '0005-latest-code-index': latestCodeIndex,
 }
 
 /** The in-code migration provider for one engine (migrations branch on it where SQL differs). */

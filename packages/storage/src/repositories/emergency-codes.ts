@@ -64,19 +64,28 @@ export const emergencyCodeRepository = ({
   },
 
   async findLatest(companyId, userId) {
-    const row = await db
+    // The latest by issue time, read off the end of `emergency_codes_user_latest_idx`. Should
+    // it be revoked while another code is active (issued in the same millisecond, or by a node
+    // whose clock is behind), the active one (at most one: a partial unique index) is the latest.
+    const latest = await db
       .selectFrom('emergency_codes')
       .select(COLUMNS)
       .where('company_id', '=', companyId)
       .where('user_id', '=', userId)
-      // The active code (at most one) first: codes issued in the same millisecond must not
-      // let a revoked one pass for the latest.
-      .orderBy(sql`case when revoked_at is null then 0 else 1 end`)
       .orderBy('issued_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst()
-    return row && toEmergencyCode(row)
+    if (latest === undefined) return undefined
+    if (latest.revoked_at === null) return toEmergencyCode(latest)
+    const active = await db
+      .selectFrom('emergency_codes')
+      .select(COLUMNS)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('company_id', '=', companyId)
+      .executeTakeFirst()
+    return toEmergencyCode(active ?? latest)
   },
 
   async useOnline(companyId, userId, codeHash, at) {
