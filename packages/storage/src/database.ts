@@ -1,6 +1,6 @@
 import { type Dialect, Kysely, PostgresAdapter, SqliteAdapter } from 'kysely'
 import { postgresDialect } from './dialects/postgres.js'
-import { sqliteDialect } from './dialects/sqlite.js'
+import { type SqliteFile, sqliteFile } from './dialects/sqlite.js'
 import type { Database } from './schema.js'
 
 export type Engine = 'sqlite' | 'postgres'
@@ -27,6 +27,7 @@ export interface DatabaseOptions {
 }
 
 const schemas = new WeakMap<Kysely<Database>, string>()
+const sqliteFiles = new WeakMap<Kysely<Database>, SqliteFile>()
 
 /**
  * Opens (lazily, for PostgreSQL) the database that `url` names:
@@ -36,8 +37,10 @@ const schemas = new WeakMap<Kysely<Database>, string>()
 export const openDatabase = (url: string, options: DatabaseOptions = {}): Kysely<Database> => {
   let dialect: Dialect
   let schema: string | undefined
+  let file: SqliteFile | undefined
   if (url.startsWith('sqlite:')) {
-    dialect = sqliteDialect(url.slice('sqlite:'.length))
+    file = sqliteFile(url.slice('sqlite:'.length))
+    dialect = file.dialect
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { connectionString, schema: schemaInUrl } = splitSchema(url)
     schema = options.schema ?? schemaInUrl
@@ -53,6 +56,7 @@ export const openDatabase = (url: string, options: DatabaseOptions = {}): Kysely
   }
   const db = new Kysely<Database>({ dialect })
   if (schema !== undefined) schemas.set(db, schema)
+  if (file !== undefined) sqliteFiles.set(db, file)
   return db
 }
 
@@ -82,3 +86,13 @@ export const engineOf = (db: Kysely<Database>): Engine => {
 
 /** The `schema` option the database was opened with (PostgreSQL), if any. */
 export const schemaOf = (db: Kysely<Database>): string | undefined => schemas.get(db)
+
+/**
+ * SQLite: a second, read-only connection to the file `db` was opened on, for reads outside
+ * transactions (see `SnapshotReader` in dialects/sqlite.ts). `undefined` for PostgreSQL and for
+ * `sqlite::memory:` (a second connection would open another, empty database). Call it once.
+ */
+export const openSqliteReader = (db: Kysely<Database>): Kysely<Database> | undefined => {
+  const dialect = sqliteFiles.get(db)?.openReader()
+  return dialect && new Kysely<Database>({ dialect })
+}

@@ -1,6 +1,6 @@
 import type { Repositories, Store } from '@tokendesk/core'
 import { type Kysely, sql } from 'kysely'
-import { type DatabaseOptions, engineOf, openDatabase } from './database.js'
+import { type DatabaseOptions, engineOf, openDatabase, openSqliteReader } from './database.js'
 import { mapDriverError } from './driver-errors.js'
 import { createGroupCommit } from './group-commit.js'
 import { migrateToLatest } from './migrate.js'
@@ -65,8 +65,9 @@ const writesInTransactions = (
  * - SQLite: group commit (group-commit.ts): transactions arriving together share one
  *   `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint. The write lock is taken up front, so
  *   a transaction that reads then writes never fails upgrading its lock when another process
- *   (the CLI) writes the same file. Kysely serialises the process's single connection, so
- *   `work` must not use `store.read` or start another transaction (it would wait for itself).
+ *   (the CLI) writes the same file. Kysely serialises the writer connection, so `work` must not
+ *   start another transaction (it would wait for itself), nor use `store.read` (it does not see
+ *   the transaction's own writes, and with `:memory:`, one connection, it would wait too).
  *   A write through `store.read` joins the group commit as a transaction of its own.
  * - PostgreSQL: `READ COMMITTED`; `forUpdate` reads lock rows until the transaction ends.
  * An error thrown by `work` rolls the transaction back and reaches the caller unchanged (only
@@ -110,7 +111,9 @@ export const createStore = async (
           }
         }
 
-  const direct = createRepositories(db, engine)
+  // SQLite: reads on a connection of their own, in a read transaction per event-loop turn.
+  const reader = engine === 'sqlite' ? openSqliteReader(db) : undefined
+  const direct = createRepositories(reader ?? db, engine)
   const read =
     engine === 'sqlite'
       ? // A write outside a transaction joins the group commit (one fsync shared, not its own).
@@ -143,7 +146,8 @@ export const createStore = async (
     },
 
     close() {
-      closing ??= db.destroy()
+      // The reader first: the last connection to close checkpoints the WAL into the file.
+      closing ??= (reader?.destroy() ?? Promise.resolve()).then(() => db.destroy())
       return closing
     },
   }

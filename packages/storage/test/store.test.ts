@@ -75,6 +75,37 @@ describe('SQLite', () => {
     }
   })
 
+  it('reads on a connection of their own: every acknowledged write, nothing uncommitted, no wait', async () => {
+    const url = sqliteUrl()
+    const store = await createStore(url)
+    const cli = await createStore(url) // another process on the same file, as the CLI is
+    try {
+      const company = (id: string) => ({ id, name: id, settings: defaults(), createdAt: 1 })
+      await store.read.companies.insert(company('c1'))
+      expect(await store.read.companies.findById('c1')).toMatchObject({ id: 'c1' })
+
+      // Inside a batch: the reader sees the committed state only, and answers at once (with one
+      // connection it would wait for the batch: a deadlock here). In the same event-loop turn,
+      // the commit ends that read transaction, so the next read sees the new row.
+      let inside: unknown = 'not read'
+      await store.transaction(async (tx) => {
+        await tx.companies.insert(company('c2'))
+        inside = await store.read.companies.findById('c2')
+      })
+      expect(inside).toBeUndefined()
+      expect(await store.read.companies.findById('c2')).toMatchObject({ id: 'c2' })
+
+      // Another process's commit is seen from the next turn of the event loop on.
+      expect(await store.read.companies.findById('c3')).toBeUndefined()
+      await cli.read.companies.insert(company('c3'))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(await store.read.companies.findById('c3')).toMatchObject({ id: 'c3' })
+    } finally {
+      await cli.close()
+      await store.close()
+    }
+  })
+
   it('opens sqlite::memory:', async () => {
     const store = await createStore('sqlite::memory:')
     expect(store.engine).toBe('sqlite')
