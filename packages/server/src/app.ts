@@ -192,9 +192,8 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
   const settingsCache = new Map<string, { settings: CompanySettings; at: number }>()
   const unsubscribe = coordination.subscribe((event) => {
     if (event.type === 'company-settings') settingsCache.delete(event.companyId)
-    else if (event.type === 'all') settingsCache.clear()
-    // `api-key-revoked`: nothing cached here; the authenticator reads the key (and its
-    // revocation) on every request. The event is published for any future key cache.
+    else if (event.type === 'api-key-revoked') authenticator.forget(event.accessId)
+    else settingsCache.clear()
   })
   app.addHook('onClose', async () => {
     unsubscribe()

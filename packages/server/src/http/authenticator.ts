@@ -15,8 +15,12 @@ import { audienceMatches } from './audience.js'
  * Header parameters that name keys (`kid`, `jku`, `x5u`, `jwk`) are never used: the key is always
  * the stored public key of `sub`.
  *
- * Verified tokens are cached until `exp` (signature checks dominate the cost); the key's
- * revocation state is read on every request, so a revoked key is refused on the very next one.
+ * Verified tokens are cached until `exp` (signature checks dominate the cost). The key itself
+ * (its revocation) is read afresh in every turn of the event loop, once for all the requests that
+ * turn handles: they all arrived before the read, so a key revoked before a request arrived is
+ * refused (another node's or the CLI's revocation included); this process's own revocations are
+ * applied at once through `forget`. On SQLite that is exactly what the reads see anyway: one
+ * read transaction per turn (storage's `SnapshotReader`).
  */
 export interface Principal {
   accessId: string
@@ -26,6 +30,8 @@ export interface Principal {
 
 export interface Authenticator {
   authenticate(token: string | undefined): Promise<Principal>
+  /** The key was revoked: read it again on its next use. */
+  forget(accessId: string): void
 }
 
 const SKEW_S = 60
@@ -71,8 +77,20 @@ export const createAuthenticator = (deps: {
     return publicKey
   }
 
+  const keysThisTurn = new Map<string, Promise<ApiKey | undefined>>()
+  const clearKeys = () => keysThisTurn.clear()
+  const keyOf = (accessId: string): Promise<ApiKey | undefined> => {
+    let key = keysThisTurn.get(accessId)
+    if (key === undefined) {
+      if (keysThisTurn.size === 0) setImmediate(clearKeys)
+      key = store.read.apiKeys.findByAccessId(accessId)
+      keysThisTurn.set(accessId, key)
+    }
+    return key
+  }
+
   const activeKey = async (accessId: string): Promise<ApiKey> => {
-    const key = await store.read.apiKeys.findByAccessId(accessId)
+    const key = await keyOf(accessId)
     if (!key || key.revokedAt !== null) {
       throw fail('Invalid Access Id: no active API key has this accessID', 'unknown_access_id')
     }
@@ -173,6 +191,10 @@ export const createAuthenticator = (deps: {
       }
       await touch(key)
       return { accessId: key.accessId, companyId: key.companyId, role: key.role }
+    },
+
+    forget(accessId) {
+      keysThisTurn.delete(accessId)
     },
   }
 }
