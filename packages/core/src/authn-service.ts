@@ -17,6 +17,7 @@ import {
   type OutOfBandSender,
   PIN_PATTERN,
   SECURID_RESYNC_WINDOW,
+  type StoredTotpAuthenticator,
   TOTP_DIGITS,
   TOTP_PERIOD_S,
   totpSeedAad,
@@ -59,6 +60,16 @@ interface Step {
   succeeded?: AuthnMethod
 }
 
+/**
+ * What this request has read already, so that a single-step initialize does not read it
+ * twice: the lockout settings, the user's lock states, the TOTP registration (null: none).
+ */
+interface Known {
+  lockout: LockoutSettings
+  locks?: readonly MethodLockState[]
+  totp?: StoredTotpAuthenticator | null
+}
+
 export interface AuthnServiceDeps extends Pick<Deps, 'store' | 'clock' | 'random' | 'secrets'> {
   sender?: OutOfBandSender | undefined
 }
@@ -73,25 +84,30 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
 
   const newId = () => random.uuid()
 
-  const lockoutOf = async (companyId: string): Promise<LockoutSettings | undefined> =>
-    (await store.read.companies.findById(companyId))?.settings.lockout
+  const lockoutSettings = async (companyId: string): Promise<LockoutSettings> =>
+    (await store.read.companies.findById(companyId))?.settings.lockout ?? {
+      maxFailedAttempts: 3,
+      autoUnlockAfterMinutes: null,
+    }
 
   /**
    * Locked now? An auto-unlock that is due clears the lock first (one conditional delete).
-   * `locks`: the user's lock states when the caller has just read them.
+   * `locks`: the user's lock states when the caller has just read them. `repositories`: a
+   * transaction's, to decide inside it.
    */
   const lockedNow = async (
     user: User,
     method: AuthnMethod,
     lockout: LockoutSettings,
     locks?: readonly MethodLockState[],
+    repositories: Repositories = store.read,
   ): Promise<boolean> => {
-    locks ??= await store.read.locks.list(user.companyId, user.id)
+    locks ??= await repositories.locks.list(user.companyId, user.id)
     const lock = locks.find((l) => l.method === method && l.lockedAt !== null)
     if (!lock || lock.lockedAt === null) return false
     const after = lockout.autoUnlockAfterMinutes
     if (after !== null && lock.lockedAt + after * 60_000 <= clock.now()) {
-      await store.read.locks.clearLockedBefore(
+      await repositories.locks.clearLockedBefore(
         user.companyId,
         user.id,
         method,
@@ -102,8 +118,8 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     return true
   }
 
-  /** Methods the user is enrolled in right now (locks aside). */
-  const enrolledMethods = async (user: User): Promise<AuthnMethod[]> => {
+  /** Methods the user is enrolled in right now (locks aside), and the TOTP registration. */
+  const enrolledMethods = async (user: User) => {
     const now = clock.now()
     const [tokens, totp, latest] = await Promise.all([
       store.read.tokens.listAssigned(user.companyId, user.id),
@@ -118,7 +134,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     if (latest && latest.revokedAt === null && latest.expiresAt > now) {
       methods.push('EMERGENCY_TOKENCODE')
     }
-    return methods
+    return { methods, totp }
   }
 
   const usableMethods = async (user: User, lockout: LockoutSettings) => {
@@ -128,12 +144,12 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     ])
     const usable: AuthnMethod[] = []
     const locked: AuthnMethod[] = []
-    for (const method of enrolled) {
+    for (const method of enrolled.methods) {
       if (await lockedNow(user, method, lockout, locks)) locked.push(method)
       else usable.push(method)
     }
     usable.sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b))
-    return { usable, locked }
+    return { usable, locked, locks, totp: enrolled.totp }
   }
 
   const findUser = async (companyId: string, subjectName: string): Promise<User | undefined> => {
@@ -262,7 +278,12 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
   ): Promise<Step> => failStep(ctx, attempt.userId, attempt.id, methodId, 'METHOD_LOCKED')
 
-  /** A right value: the failure count is reset; a lock set meanwhile still wins. */
+  /**
+   * A right value: the failure count is reset; a lock set meanwhile still wins. One transaction
+   * holds it all, with `claim` first when the value is single-use (one conditional statement:
+   * the TOTP step or the one-time code used); a claim that fails means the value was used
+   * already, and it is answered as a wrong value.
+   */
   const success = async (
     ctx: AgentContext,
     attempt: AuthnAttempt,
@@ -270,14 +291,24 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     method: AuthnMethod,
     methodId: string,
     lockout: LockoutSettings,
+    claim?: (tx: Repositories) => Promise<boolean>,
   ): Promise<Step> => {
-    await store.read.locks.resetFailures(user.companyId, user.id, method)
-    if (await lockedNow(user, method, lockout)) return lockedAnswer(ctx, attempt, methodId)
-    await record(ctx, 'authn.succeeded', user.id, {
-      method: methodId,
-      attemptId: attempt.id,
-      reason: 'CREDENTIAL_VERIFIED',
+    const reason = await store.transaction(async (tx) => {
+      if (claim && !(await claim(tx))) return 'VERIFY_ERROR'
+      await tx.locks.resetFailures(user.companyId, user.id, method)
+      const locked = await lockedNow(user, method, lockout, undefined, tx)
+      const reason = locked ? 'METHOD_LOCKED' : 'CREDENTIAL_VERIFIED'
+      await auditVerification(tx, ctx, locked ? 'authn.failed' : 'authn.succeeded', user.id, {
+        method: methodId,
+        attemptId: attempt.id,
+        reason,
+      })
+      return reason
     })
+    if (reason === 'VERIFY_ERROR') return wrongValue(ctx, attempt, method, methodId, lockout)
+    if (reason === 'METHOD_LOCKED') {
+      return terminal('FAIL', reason, methodResult(methodId, 'FAIL', reason))
+    }
     return terminal(
       'SUCCESS',
       'CREDENTIAL_VERIFIED',
@@ -314,22 +345,23 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     attempt: AuthnAttempt,
     user: User,
     value: string,
-    lockout: LockoutSettings,
+    known: Known,
   ): Promise<Step> => {
-    const registration = await store.read.totpAuthenticators.find(user.companyId, user.id)
+    const { lockout } = known
+    const registration =
+      known.totp === undefined
+        ? await store.read.totpAuthenticators.find(user.companyId, user.id)
+        : known.totp
     if (!registration) return notAvailable(ctx, attempt, 'TOKEN')
     if (!/^[0-9]{6}$/.test(value)) return wrongValue(ctx, attempt, 'TOKEN', 'TOKEN', lockout)
     const seed = secrets.decrypt(registration.seedCiphertext, totpSeedAad(user.companyId, user.id))
     const now = totpStep(clock.now(), TOTP_PERIOD_S)
     const step = findTotpStep(seed, value, now, 1, TOTP_DIGITS)
+    if (step === undefined) return wrongValue(ctx, attempt, 'TOKEN', 'TOKEN', lockout)
     // The step is recorded by a conditional update: a code (or an earlier one) never passes twice.
-    if (
-      step === undefined ||
-      !(await store.read.totpAuthenticators.useStep(user.companyId, user.id, step))
-    ) {
-      return wrongValue(ctx, attempt, 'TOKEN', 'TOKEN', lockout)
-    }
-    return success(ctx, attempt, user, 'TOKEN', 'TOKEN', lockout)
+    return success(ctx, attempt, user, 'TOKEN', 'TOKEN', lockout, (tx) =>
+      tx.totpAuthenticators.useStep(user.companyId, user.id, step),
+    )
   }
 
   const verifyEmergency = async (
@@ -341,15 +373,15 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   ): Promise<Step> => {
     const hash = emergencyCodeHash(secrets, user.id, value)
     // One statement: active, unexpired, matching; consumes a oneTimeUse code and stamps the use.
-    const used = await store.read.emergencyCodes.useOnline(
-      user.companyId,
-      user.id,
-      hash,
-      clock.now(),
+    return success(
+      ctx,
+      attempt,
+      user,
+      'EMERGENCY_TOKENCODE',
+      'EMERGENCY_TOKENCODE',
+      lockout,
+      (tx) => tx.emergencyCodes.useOnline(user.companyId, user.id, hash, clock.now()),
     )
-    if (!used)
-      return wrongValue(ctx, attempt, 'EMERGENCY_TOKENCODE', 'EMERGENCY_TOKENCODE', lockout)
-    return success(ctx, attempt, user, 'EMERGENCY_TOKENCODE', 'EMERGENCY_TOKENCODE', lockout)
   }
 
   const oobCodeHash = (attemptId: string, method: string, code: string) =>
@@ -603,17 +635,18 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
   ): Promise<Step> => failStep(ctx, attempt.userId, attempt.id, methodId, 'METHOD_NOT_AVAILABLE')
 
-  /** One credential against the attempt's expectations. */
+  /**
+   * One credential against the attempt's expectations. `known`: what the caller read for this
+   * very request (a single-step initialize has read the settings, locks and TOTP registration).
+   */
   const verifyCredential = async (
     ctx: AgentContext,
     attempt: AuthnAttempt,
     user: User,
     credential: CredentialInput,
+    known?: Known,
   ): Promise<Step> => {
-    const lockout = (await lockoutOf(user.companyId)) ?? {
-      maxFailedAttempts: 3,
-      autoUnlockAfterMinutes: null,
-    }
+    const lockout = known?.lockout ?? (await lockoutSettings(user.companyId))
     const methodId = credential.methodId.slice(0, MAX_ID_LENGTH)
     const lockMethod: AuthnMethod | undefined = isAuthnMethod(methodId)
       ? methodId
@@ -621,7 +654,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         ? 'SECURID'
         : undefined
     // A locked method answers METHOD_LOCKED whatever the value, offered or not.
-    if (lockMethod && (await lockedNow(user, lockMethod, lockout))) {
+    if (lockMethod && (await lockedNow(user, lockMethod, lockout, known?.locks))) {
       return lockedAnswer(ctx, attempt, methodId)
     }
     if (!(attempt.state.challenges as string[]).includes(methodId)) {
@@ -639,7 +672,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       case 'VOICE':
         return verifyOutOfBand(ctx, attempt, user, methodId, value, lockout)
       case 'TOKEN':
-        return verifyTotp(ctx, attempt, user, value ?? '', lockout)
+        return verifyTotp(ctx, attempt, user, value ?? '', { lockout, ...known })
       case 'EMERGENCY_TOKENCODE':
         return verifyEmergency(ctx, attempt, user, value ?? '', lockout)
       case 'SECURID':
@@ -740,11 +773,8 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       if (user.userStatus !== 'Enabled') {
         return failWithoutAttempt(ctx, attemptId, messageId, inResponseTo, 'USER_DISABLED', user.id)
       }
-      const lockout = (await lockoutOf(user.companyId)) ?? {
-        maxFailedAttempts: 3,
-        autoUnlockAfterMinutes: null,
-      }
-      const { usable, locked } = await usableMethods(user, lockout)
+      const lockout = await lockoutSettings(user.companyId)
+      const { usable, locked, totp, locks } = await usableMethods(user, lockout)
       const forced = input.authMethodId
       const offered = forced === null ? usable : usable.filter((m) => m === forced)
       const now = clock.now()
@@ -772,7 +802,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         // Single-step: the credential is verified as if by a first verify of this attempt,
         // which is stored only if it goes on (a challenge) or the agent keeps it: its id is
         // unknown to anyone until this answer, so no other call can be looking for it.
-        const step = await verifyCredential(ctx, attempt, user, credential)
+        const step = await verifyCredential(ctx, attempt, user, credential, {
+          lockout,
+          locks,
+          totp: totp ?? null,
+        })
         return settle(attempt, step, messageId, inResponseTo, false)
       }
       if (offered.length === 0) {
