@@ -1,11 +1,19 @@
 import type { Repositories } from '@tokendesk/core'
-import { type Kysely, sql } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import { mapDriverError } from './driver-errors.js'
 import { createRepositories } from './repositories/index.js'
 import type { Database } from './schema.js'
 
 /** At most this many transactions share one commit, so that none waits behind too many. */
 const MAX_BATCH = 256
+
+// Compiled once: these run for every transaction.
+const BEGIN = CompiledQuery.raw('begin immediate')
+const SAVEPOINT = CompiledQuery.raw('savepoint request')
+const RELEASE = CompiledQuery.raw('release request')
+const ROLLBACK_TO = CompiledQuery.raw('rollback to request')
+const COMMIT = CompiledQuery.raw('commit')
+const ROLLBACK = CompiledQuery.raw('rollback')
 
 interface Pending {
   work: (tx: Repositories) => Promise<unknown>
@@ -35,7 +43,7 @@ export const createGroupCommit = (db: Kysely<Database>) => {
   const runBatch = async (conn: Kysely<Database>, batch: Pending[]): Promise<void> => {
     const tx = createRepositories(conn, 'sqlite')
     try {
-      await sql`begin immediate`.execute(conn)
+      await conn.executeQuery(BEGIN)
     } catch (error) {
       for (const pending of batch) pending.reject(error)
       return
@@ -43,18 +51,18 @@ export const createGroupCommit = (db: Kysely<Database>) => {
     const done: { pending: Pending; result: unknown }[] = []
     for (const [i, pending] of batch.entries()) {
       try {
-        await sql`savepoint request`.execute(conn)
+        await conn.executeQuery(SAVEPOINT)
         const result = await pending.work(tx)
-        await sql`release request`.execute(conn)
+        await conn.executeQuery(RELEASE)
         done.push({ pending, result })
       } catch (error) {
         pending.reject(error)
         try {
-          await sql`rollback to request`.execute(conn)
-          await sql`release request`.execute(conn)
+          await conn.executeQuery(ROLLBACK_TO)
+          await conn.executeQuery(RELEASE)
         } catch {
           // SQLite rolled the whole transaction back: the batch's earlier work is gone too.
-          await sql`rollback`.execute(conn).catch(() => {})
+          await conn.executeQuery(ROLLBACK).catch(() => {})
           for (const { pending: lost } of done) lost.reject(error)
           // The rest of the batch has not run yet: it goes first into the next batch.
           queue.unshift(...batch.slice(i + 1))
@@ -63,10 +71,10 @@ export const createGroupCommit = (db: Kysely<Database>) => {
       }
     }
     try {
-      await sql`commit`.execute(conn)
+      await conn.executeQuery(COMMIT)
     } catch (error) {
       // After a failed commit SQLite may have rolled back already: ignore "no transaction".
-      await sql`rollback`.execute(conn).catch(() => {})
+      await conn.executeQuery(ROLLBACK).catch(() => {})
       for (const { pending } of done) pending.reject(error)
       return
     }
