@@ -41,7 +41,9 @@ export const createGroupCommit = (db: Kysely<Database>) => {
   let draining = false
 
   const runBatch = async (conn: Kysely<Database>, batch: Pending[]): Promise<void> => {
-    const tx = createRepositories(conn, 'sqlite')
+    // Every chain head is this batch's until it commits (BEGIN IMMEDIATE): each is read once.
+    const chainHeads = new Map<string, string>()
+    const tx = createRepositories(conn, 'sqlite', chainHeads)
     try {
       await conn.executeQuery(BEGIN)
     } catch (error) {
@@ -57,6 +59,7 @@ export const createGroupCommit = (db: Kysely<Database>) => {
         done.push({ pending, result })
       } catch (error) {
         pending.reject(error)
+        chainHeads.clear() // the heads it advanced are back as they were
         try {
           await conn.executeQuery(ROLLBACK_TO)
           await conn.executeQuery(RELEASE)

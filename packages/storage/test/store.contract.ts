@@ -581,6 +581,22 @@ export const describeStoreContract = (
         }
       })
 
+      it('takes back the appends of a transaction that rolls back, amid others that commit', async () => {
+        const { store, company } = await seeded()
+        // On SQLite the twelve share one batch: each rolled-back savepoint undoes its head.
+        const run = (i: number) =>
+          store.transaction(async (tx) => {
+            await tx.audit.append(newEvent(company.id, { at: T + i, details: { i } }))
+            if (i % 3 === 1) throw new Error('rolled back')
+          })
+        const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => run(i)))
+        expect(results.filter((r) => r.status === 'rejected')).toHaveLength(4)
+        const events = await expectIntact(store, company.id, 'admin')
+        // (In commit order, which PostgreSQL's parallel transactions do not fix.)
+        const kept = events.map((e) => Number(e.details.i)).sort((a, b) => a - b)
+        expect(kept).toEqual([0, 2, 3, 5, 6, 8, 9, 11])
+      })
+
       it('counts and pages a kind by time: after exclusive, onOrBefore inclusive', async () => {
         const store = await open()
         const companyId = randomUUID()

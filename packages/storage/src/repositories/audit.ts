@@ -54,38 +54,48 @@ const toChainedEvent = (row: Selectable<AuditEventsTable>): ChainedAuditEvent =>
  * Append-only: ids grow with every event, so id order is write order, and within a chain it is
  * chain order (appends to a chain are serialised by its head row).
  */
-export const auditRepository = ({ db, engine }: RepositoryContext): AuditRepository => ({
+export const auditRepository = ({
+  db,
+  engine,
+  chainHeads,
+}: RepositoryContext): AuditRepository => ({
   async append(event) {
     const kind = auditKindOf(event.action)
     // The details as they will read back (what JSON keeps), so the hash verifies later.
     const detailsText = JSON.stringify(event.details)
     // Creates the chain's head on first use and reads it, locked until the transaction ends:
     // in PostgreSQL `ON CONFLICT DO UPDATE` takes the row lock (a concurrent append waits, then
-    // reads the hash the other committed); in SQLite `BEGIN IMMEDIATE` already serialises.
-    const head = await db
-      .insertInto('audit_chain_heads')
-      .values({
-        company_id: event.companyId,
-        kind,
-        last_hash: GENESIS_HASH,
-        anchor_hash: GENESIS_HASH,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['company_id', 'kind'])
-          .doUpdateSet((eb) => ({ last_hash: eb.ref('audit_chain_heads.last_hash') })),
-      )
-      .returning('last_hash')
-      .executeTakeFirstOrThrow()
+    // reads the hash the other committed); in SQLite `BEGIN IMMEDIATE` already serialises, and
+    // a group-commit batch reads each head once (`chainHeads`).
+    const chain = `${event.companyId} ${kind}`
+    const prevHash =
+      chainHeads?.get(chain) ??
+      (
+        await db
+          .insertInto('audit_chain_heads')
+          .values({
+            company_id: event.companyId,
+            kind,
+            last_hash: GENESIS_HASH,
+            anchor_hash: GENESIS_HASH,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['company_id', 'kind'])
+              .doUpdateSet((eb) => ({ last_hash: eb.ref('audit_chain_heads.last_hash') })),
+          )
+          .returning('last_hash')
+          .executeTakeFirstOrThrow()
+      ).last_hash
     const hash = auditEventHash({
       ...event,
       details: JSON.parse(detailsText),
       kind,
-      prevHash: head.last_hash,
+      prevHash,
     })
     const row = {
       kind,
-      prev_hash: head.last_hash,
+      prev_hash: prevHash,
       hash,
       company_id: event.companyId,
       at: event.at,
@@ -118,6 +128,7 @@ export const auditRepository = ({ db, engine }: RepositoryContext): AuditReposit
       .where('company_id', '=', event.companyId)
       .where('kind', '=', kind)
       .execute()
+    chainHeads?.set(chain, hash)
   },
 
   async list(companyId, options) {

@@ -6,6 +6,12 @@ import type { Database } from '../schema.js'
 export interface RepositoryContext {
   db: Kysely<Database>
   engine: Engine
+  /**
+   * The last hash of each audit chain (key `companyId kind`) as this transaction left it, for
+   * a transaction that holds every chain head until it ends: SQLite's group commit, one
+   * `BEGIN IMMEDIATE` batch. Whoever passes it must drop it when work is rolled back.
+   */
+  chainHeads?: Map<string, string>
 }
 
 /** Booleans are `0`/`1` in SQLite (better-sqlite3 binds no booleans), `boolean` in PostgreSQL. */

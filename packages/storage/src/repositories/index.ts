@@ -14,9 +14,16 @@ import { tokenRepository } from './tokens.js'
 import { totpAuthenticatorRepository } from './totp-authenticators.js'
 import { userRepository } from './users.js'
 
-/** Every repository, running on `db` (the pool, or one transaction's connection). */
-export const createRepositories = (db: Kysely<Database>, engine: Engine): Repositories => {
-  const context = { db, engine }
+/**
+ * Every repository, running on `db` (the pool, or one transaction's connection);
+ * `chainHeads`: see `RepositoryContext`.
+ */
+export const createRepositories = (
+  db: Kysely<Database>,
+  engine: Engine,
+  chainHeads?: Map<string, string>,
+): Repositories => {
+  const context = { db, engine, ...(chainHeads && { chainHeads }) }
   return {
     companies: guarded(companyRepository(context)),
     users: guarded(userRepository(context)),
