@@ -122,10 +122,12 @@ export const createAgentKeyService = (
 
     /**
      * The active key a `client-key` header names, or undefined. The lookup is by keyed hash,
-     * so no comparison of the clear key ever happens (nothing to time).
+     * so no comparison of the clear key ever happens (nothing to time). It reads afresh, so that
+     * a revocation made anywhere before the request is seen.
      */
     async authenticate(clientKey: string | undefined): Promise<AgentKey | undefined> {
       if (!clientKey || clientKey.length > MAX_AGENT_KEY_LENGTH) return undefined
+      store.refreshReads()
       const key = await store.read.agentKeys.findByHash(secrets.hash('agent-key', clientKey))
       return key && key.revokedAt === null ? key : undefined
     },

@@ -24,6 +24,12 @@ export interface Store {
   readonly engine: 'sqlite' | 'postgres'
   readonly read: Repositories
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>
+  /**
+   * The next read through `read` sees every commit made before this call, this process's and
+   * any other's. Reads may otherwise share a snapshot taken earlier in the same turn of the event
+   * loop (SQLite); a read that must not miss a revocation made elsewhere calls this first.
+   */
+  refreshReads(): void
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -193,7 +193,7 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
   const unsubscribe = coordination.subscribe((event) => {
     if (event.type === 'company-settings') settingsCache.delete(event.companyId)
     else if (event.type === 'api-key-revoked') authenticator.forget(event.accessId)
-    else settingsCache.clear()
+    else if (event.type === 'all') settingsCache.clear()
   })
   app.addHook('onClose', async () => {
     unsubscribe()

@@ -92,7 +92,9 @@ export const schemaOf = (db: Kysely<Database>): string | undefined => schemas.ge
  * transactions (see `SnapshotReader` in dialects/sqlite.ts). `undefined` for PostgreSQL and for
  * `sqlite::memory:` (a second connection would open another, empty database). Call it once.
  */
-export const openSqliteReader = (db: Kysely<Database>): Kysely<Database> | undefined => {
-  const dialect = sqliteFiles.get(db)?.openReader()
-  return dialect && new Kysely<Database>({ dialect })
+export const openSqliteReader = (
+  db: Kysely<Database>,
+): { db: Kysely<Database>; refresh(): void; close(): void } | undefined => {
+  const reader = sqliteFiles.get(db)?.openReader()
+  return reader && { ...reader, db: new Kysely<Database>({ dialect: reader.dialect }) }
 }

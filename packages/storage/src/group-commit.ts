@@ -29,9 +29,10 @@ interface Pending {
  *
  * A transaction queued while no batch runs starts one on the next turn of the event loop
  * (`setImmediate`), so that requests read from the sockets in the same turn join it; while a
- * batch runs, new arrivals queue for the next one. Kysely serialises the process's one
- * connection, so `work` must not use `store.read` or start another transaction (it would wait
- * for itself), as before.
+ * batch runs, new arrivals queue for the next one. Kysely serialises the writer connection,
+ * so `work` must not start another transaction (it would wait for itself), nor use `store.read`
+ * (on a file it reads the state before the batch, without the transaction's own writes; with
+ * `:memory:`, one connection, it would wait for itself too).
  *
  * If SQLite abandons the transaction itself (a full disk, an I/O error), the work of every
  * transaction of the batch is lost: each of them fails with the error, none is acknowledged.

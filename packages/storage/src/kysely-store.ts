@@ -113,7 +113,7 @@ export const createStore = async (
 
   // SQLite: reads on a connection of their own, in a read transaction per event-loop turn.
   const reader = engine === 'sqlite' ? openSqliteReader(db) : undefined
-  const direct = createRepositories(reader ?? db, engine)
+  const direct = createRepositories(reader?.db ?? db, engine)
   const read =
     engine === 'sqlite'
       ? // A write outside a transaction joins the group commit (one fsync shared, not its own).
@@ -137,6 +137,8 @@ export const createStore = async (
     read,
     transaction,
 
+    refreshReads: reader ? reader.refresh : () => {},
+
     async ping() {
       try {
         await sql`select 1`.execute(db)
@@ -147,7 +149,8 @@ export const createStore = async (
 
     close() {
       // The reader first: the last connection to close checkpoints the WAL into the file.
-      closing ??= (reader?.destroy() ?? Promise.resolve()).then(() => db.destroy())
+      reader?.close()
+      closing ??= db.destroy()
       return closing
     },
   }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AuditAction, type AuditEvent, DomainError } from '@tokendesk/core'
+import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { mapDriverError } from '../src/driver-errors.js'
@@ -100,6 +101,29 @@ describe('SQLite', () => {
       await cli.read.companies.insert(company('c3'))
       await new Promise((resolve) => setImmediate(resolve))
       expect(await store.read.companies.findById('c3')).toMatchObject({ id: 'c3' })
+
+      // Within a turn, reads share a snapshot; refreshReads makes the next one see every commit.
+      const other = new Database(url.slice('sqlite:'.length))
+      try {
+        expect(await store.read.companies.findById('c4')).toBeUndefined()
+        other
+          .prepare('insert into companies (id, name, settings, created_at) values (?, ?, ?, ?)')
+          .run('c4', 'c4', JSON.stringify(defaults()), 1)
+        expect(await store.read.companies.findById('c4')).toBeUndefined()
+        store.refreshReads()
+        expect(await store.read.companies.findById('c4')).toMatchObject({ id: 'c4' })
+      } finally {
+        other.close()
+      }
+
+      // A write outside a transaction that returns rows (run with `all`) is a commit too.
+      expect(await store.read.companies.findById('c5')).toBeUndefined()
+      await store.db
+        .insertInto('companies')
+        .values({ id: 'c5', name: 'c5', settings: JSON.stringify(defaults()), created_at: 1 })
+        .returning('id')
+        .execute()
+      expect(await store.read.companies.findById('c5')).toMatchObject({ id: 'c5' })
     } finally {
       await cli.close()
       await store.close()

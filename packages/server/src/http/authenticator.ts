@@ -16,11 +16,10 @@ import { audienceMatches } from './audience.js'
  * the stored public key of `sub`.
  *
  * Verified tokens are cached until `exp` (signature checks dominate the cost). The key itself
- * (its revocation) is read afresh in every turn of the event loop, once for all the requests that
- * turn handles: they all arrived before the read, so a key revoked before a request arrived is
- * refused (another node's or the CLI's revocation included); this process's own revocations are
- * applied at once through `forget`. On SQLite that is exactly what the reads see anyway: one
- * read transaction per turn (storage's `SnapshotReader`).
+ * (its revocation) is read afresh (`store.refreshReads`) in every turn of the event loop, once for
+ * all the requests that turn handles: they all arrived before the read, so a key revoked before a
+ * request arrived is refused (another node's or the CLI's revocation included); this process's
+ * own revocations are applied at once through `forget`.
  */
 export interface Principal {
   accessId: string
@@ -60,7 +59,7 @@ const decodeSegment = (segment: string): unknown => {
 }
 
 export const createAuthenticator = (deps: {
-  store: Pick<Store, 'read'>
+  store: Pick<Store, 'read' | 'refreshReads'>
   clock: Clock
   audiences: ReadonlySet<string>
 }): Authenticator => {
@@ -83,6 +82,7 @@ export const createAuthenticator = (deps: {
     let key = keysThisTurn.get(accessId)
     if (key === undefined) {
       if (keysThisTurn.size === 0) setImmediate(clearKeys)
+      store.refreshReads()
       key = store.read.apiKeys.findByAccessId(accessId)
       keysThisTurn.set(accessId, key)
     }

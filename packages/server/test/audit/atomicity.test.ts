@@ -12,6 +12,7 @@ const failingAudit = () => {
     engine: store.engine,
     read: store.read,
     ping: () => store.ping(),
+    refreshReads: () => store.refreshReads(),
     close: () => store.close(),
     transaction: (work) =>
       store.transaction((tx) =>

@@ -285,6 +285,7 @@ describe('PATCH /v1/users/{id}/methods when things go wrong', () => {
       engine: store.engine,
       read: store.read,
       ping: () => store.ping(),
+      refreshReads: () => store.refreshReads(),
       close: () => store.close(),
       transaction: (work) =>
         store.transaction(async (tx) => {

@@ -501,6 +501,7 @@ describe.each(EVERY_ROUTE)('$name when things go wrong', ({ call }) => {
           return { ...store.read, tokens: tokens(store.read) }
         },
         ping: () => store.ping(),
+        refreshReads: () => store.refreshReads(),
         close: () => store.close(),
         transaction: (work) => store.transaction((tx) => work({ ...tx, tokens: tokens(tx) })),
       }

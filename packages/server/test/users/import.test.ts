@@ -309,6 +309,7 @@ describe('POST /v1/users/import when things go wrong', () => {
       engine: store.engine,
       read: store.read,
       ping: () => store.ping(),
+      refreshReads: () => store.refreshReads(),
       close: () => store.close(),
       transaction: (work) =>
         store.transaction((tx) =>

@@ -322,6 +322,7 @@ describe('user search when things go wrong', () => {
         }
       },
       ping: () => store.ping(),
+      refreshReads: () => store.refreshReads(),
       close: () => store.close(),
       transaction: (work) => store.transaction(work),
     })

@@ -222,6 +222,7 @@ describe('user update and delete when things go wrong', () => {
       engine: store.engine,
       read: store.read,
       ping: () => store.ping(),
+      refreshReads: () => store.refreshReads(),
       close: () => store.close(),
       transaction: (work) =>
         store.transaction((tx) =>

@@ -19,8 +19,16 @@ const BUSY_TIMEOUT_MS = 5_000
  */
 export interface SqliteFile {
   dialect: SqliteDialect
-  /** The reader's dialect, opened on first call; `undefined` for `:memory:` (one connection). */
-  openReader(): SqliteDialect | undefined
+  /** Opens the reader connection; `undefined` for `:memory:` (one connection). Call it once. */
+  openReader(): SqliteReader | undefined
+}
+
+export interface SqliteReader {
+  dialect: SqliteDialect
+  /** Ends the current read transaction: the next read starts a fresh one. */
+  refresh(): void
+  /** Closes the connection (also when Kysely never used it); idempotent. */
+  close(): void
 }
 
 /**
@@ -52,8 +60,13 @@ export const sqliteFile = (path: string): SqliteFile => {
     dialect: new SqliteDialect({ database: writer }),
     openReader() {
       if (path === ':memory:') return undefined
-      reader ??= new SnapshotReader(path)
-      return new ReaderDialect(reader)
+      const opened = new SnapshotReader(path)
+      reader = opened
+      return {
+        dialect: new ReaderDialect(opened),
+        refresh: () => opened.end(),
+        close: () => opened.close(),
+      }
     },
   }
 }
@@ -71,7 +84,8 @@ const COMMIT = /^\s*(commit|end)\b/i
  * inserts) are bounded by the limit.
  *
  * With `beforeCommit`, a statement that commits — `COMMIT`, or any write outside a transaction
- * (it commits by itself) — calls it first.
+ * (it commits by itself, whether Kysely runs it with `run` or, returning rows, with `all`) —
+ * calls it first.
  */
 const statementCache = (
   database: SqliteDatabase.Database,
@@ -83,12 +97,19 @@ const statementCache = (
     let statement = statements.get(text)
     if (statement === undefined) {
       statement = database.prepare(text)
-      if (beforeCommit && !statement.reader) {
-        const run = statement.run.bind(statement)
+      if (beforeCommit && (!statement.readonly || COMMIT.test(text))) {
         const commits = COMMIT.test(text)
-        statement.run = (...params: unknown[]) => {
+        const { run, all } = statement
+        const before = () => {
           if (commits || !database.inTransaction) beforeCommit()
-          return run(...params)
+        }
+        statement.run = (...params: unknown[]) => {
+          before()
+          return run.apply(statement, params)
+        }
+        statement.all = (...params: unknown[]) => {
+          before()
+          return all.apply(statement, params)
         }
       }
       if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear()
@@ -111,7 +132,9 @@ const statementCache = (
  *   commits anything, so the next read starts a fresh one after the commit (a request reads its
  *   own writes, and no read waits for the writer's batch to finish);
  * - nothing uncommitted (WAL snapshot isolation);
- * - another process's commit (the CLI) from the next event-loop turn on.
+ * - another process's commit (the CLI) from the next event-loop turn on (a read started in the
+ *   check phase, after a write batch, can keep its snapshot through the next poll phase), and at
+ *   once after `refresh` (`store.refreshReads`), which revocation checks call.
  * Transactions are short, so checkpoints are never held back for long. The connection is
  * read-only: a write sent to it fails instead of bypassing group commit.
  */
@@ -146,6 +169,7 @@ class SnapshotReader {
   }
 
   close(): void {
+    if (!this.database.open) return
     this.end()
     this.database.close()
   }
