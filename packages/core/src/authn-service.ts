@@ -32,6 +32,7 @@ import { codesEqual, findTotpStep, hotp, totpStep } from './otp.js'
 import type { LockoutSettings } from './settings.js'
 import type { Repositories, User } from './store.js'
 import { type HardwareToken, seedAad } from './tokens.js'
+import { effectiveLocks } from './user-details.js'
 
 const MAX_SUBJECT_LENGTH = 320
 const MAX_ID_LENGTH = 256
@@ -804,7 +805,8 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         // unknown to anyone until this answer, so no other call can be looking for it.
         const step = await verifyCredential(ctx, attempt, user, credential, {
           lockout,
-          locks,
+          // As they stand now: usableMethods has just cleared the locks that were due to end.
+          locks: effectiveLocks(locks, lockout.autoUnlockAfterMinutes, now),
           totp: totp ?? null,
         })
         return settle(attempt, step, messageId, inResponseTo, false)
