@@ -25,9 +25,10 @@ export interface Store {
   readonly read: Repositories
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>
   /**
-   * The next read through `read` sees every commit made before this call, this process's and
-   * any other's. Reads may otherwise share a snapshot taken earlier in the same turn of the event
-   * loop (SQLite); a read that must not miss a revocation made elsewhere calls this first.
+   * The next read through `read` sees every commit, this process's and any other's, made before
+   * this turn of the event loop began — that is, before any request the turn handles arrived.
+   * Reads may otherwise share a snapshot taken earlier (SQLite: possibly in the previous turn's
+   * last phase); a read that must not miss a revocation made elsewhere calls this first.
    */
   refreshReads(): void
   /** Throws when the database cannot be reached. */

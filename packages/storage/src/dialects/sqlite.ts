@@ -25,7 +25,7 @@ export interface SqliteFile {
 
 export interface SqliteReader {
   dialect: SqliteDialect
-  /** Ends the current read transaction: the next read starts a fresh one. */
+  /** Ends the current read transaction, once per event-loop turn (see SnapshotReader). */
   refresh(): void
   /** Closes the connection (also when Kysely never used it); idempotent. */
   close(): void
@@ -64,7 +64,7 @@ export const sqliteFile = (path: string): SqliteFile => {
       reader = opened
       return {
         dialect: new ReaderDialect(opened),
-        refresh: () => opened.end(),
+        refresh: () => opened.refresh(),
         close: () => opened.close(),
       }
     },
@@ -144,7 +144,11 @@ class SnapshotReader {
   readonly #begin: SqliteDatabase.Statement
   readonly #commit: SqliteDatabase.Statement
   #open = false
+  #refreshed = false
   readonly #endOfTurn = () => this.end()
+  readonly #nextTurn = () => {
+    this.#refreshed = false
+  }
 
   constructor(path: string) {
     this.database = new SqliteDatabase(path, { readonly: true, fileMustExist: true })
@@ -160,6 +164,18 @@ class SnapshotReader {
     this.#begin.run()
     this.#open = true
     setImmediate(this.#endOfTurn)
+  }
+
+  /**
+   * Ends the read transaction, at most once per turn of the event loop: the requests a turn
+   * handles all arrived before it began, so one fresh start per turn sees every commit made
+   * before any of them (a transaction started later in the turn is fresher still).
+   */
+  refresh(): void {
+    if (this.#refreshed) return
+    this.#refreshed = true
+    setImmediate(this.#nextTurn)
+    this.end()
   }
 
   end(): void {
