@@ -133,8 +133,9 @@ const statementCache = (
  *   own writes, and no read waits for the writer's batch to finish);
  * - nothing uncommitted (WAL snapshot isolation);
  * - another process's commit (the CLI) from the next event-loop turn on (a read started in the
- *   check phase, after a write batch, can keep its snapshot through the next poll phase), and at
- *   once after `refresh` (`store.refreshReads`), which revocation checks call.
+ *   check phase, after a write batch, can keep its snapshot through the next poll phase); after
+ *   `refresh` (`store.refreshReads`, which revocation checks call), every commit made before the
+ *   turn began.
  * Transactions are short, so checkpoints are never held back for long. The connection is
  * read-only: a write sent to it fails instead of bypassing group commit.
  */
