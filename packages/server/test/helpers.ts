@@ -57,6 +57,25 @@ export interface TestApp {
   close(): Promise<void>
 }
 
+/**
+ * `store` with its reads or its transactions replaced (fault injection for `wrapStore`): `read`
+ * gives the repositories a read uses, at each use; `transaction` runs a transaction. What is not
+ * replaced goes to `store`.
+ */
+export const storeWith = (
+  store: Store,
+  replaced: { read?: () => Store['read']; transaction?: Store['transaction'] },
+): Store => ({
+  engine: store.engine,
+  get read() {
+    return replaced.read ? replaced.read() : store.read
+  },
+  transaction: replaced.transaction ?? ((work) => store.transaction(work)),
+  refreshReads: () => store.refreshReads(),
+  ping: () => store.ping(),
+  close: () => store.close(),
+})
+
 export interface TestAppOptions {
   env?: Record<string, string>
   clock?: Clock

@@ -4,31 +4,27 @@
  */
 import type { Store } from '@tokendesk/core'
 import { describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../helpers.js'
+import { buildTestApp, storeWith, type TestApp } from '../helpers.js'
 
 const failingAudit = () => {
   let failing = false
-  const wrapStore = (store: Store): Store => ({
-    engine: store.engine,
-    read: store.read,
-    ping: () => store.ping(),
-    refreshReads: () => store.refreshReads(),
-    close: () => store.close(),
-    transaction: (work) =>
-      store.transaction((tx) =>
-        work({
-          ...tx,
-          audit: {
-            ...tx.audit,
-            // The change itself has been written by now, in this same transaction.
-            append: async (event) => {
-              if (failing) throw new Error('disk I/O error while writing the audit event')
-              return tx.audit.append(event)
+  const wrapStore = (store: Store): Store =>
+    storeWith(store, {
+      transaction: (work) =>
+        store.transaction((tx) =>
+          work({
+            ...tx,
+            audit: {
+              ...tx.audit,
+              // The change itself has been written by now, in this same transaction.
+              append: async (event) => {
+                if (failing) throw new Error('disk I/O error while writing the audit event')
+                return tx.audit.append(event)
+              },
             },
-          },
-        }),
-      ),
-  })
+          }),
+        ),
+    })
   return {
     wrapStore,
     fail: (on: boolean) => {

@@ -6,6 +6,7 @@ import {
   buildTestApp,
   manualClock,
   setRateLimit,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -281,19 +282,15 @@ describe('PATCH /v1/users/{id}/methods when things go wrong', () => {
 
   it('answers 500 with the lock state read back when storage fails mid-way', async () => {
     let failTransactions = false
-    const wrapStore = (store: Store): Store => ({
-      engine: store.engine,
-      read: store.read,
-      ping: () => store.ping(),
-      refreshReads: () => store.refreshReads(),
-      close: () => store.close(),
-      transaction: (work) =>
-        store.transaction(async (tx) => {
-          const result = await work(tx)
-          if (failTransactions) throw new Error('disk I/O error at /var/lib/tokendesk/db')
-          return result
-        }),
-    })
+    const wrapStore = (store: Store): Store =>
+      storeWith(store, {
+        transaction: (work) =>
+          store.transaction(async (tx) => {
+            const result = await work(tx)
+            if (failTransactions) throw new Error('disk I/O error at /var/lib/tokendesk/db')
+            return result
+          }),
+      })
     const t = await buildTestApp({ wrapStore })
     const userId = await t.createUser()
     lockMethods(t, userId, ['TOKEN', 'SMS'])

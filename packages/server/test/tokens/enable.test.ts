@@ -6,6 +6,7 @@ import {
   importTokens,
   manualClock,
   setRateLimit,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -274,25 +275,21 @@ describe('PATCH /v1/users/{id}/sidTokens/enable when things go wrong', () => {
   })
 
   it('answers 500 An internal error occurred. and tells nothing of the cause', async () => {
-    const wrapStore = (store: Store): Store => ({
-      engine: store.engine,
-      read: store.read,
-      ping: () => store.ping(),
-      refreshReads: () => store.refreshReads(),
-      close: () => store.close(),
-      transaction: (work) =>
-        store.transaction((tx) =>
-          work({
-            ...tx,
-            tokens: {
-              ...tx.tokens,
-              setStatus: async () => {
-                throw new Error('SQLITE_IOERR: disk I/O error in /var/lib/tokendesk/tokendesk.db')
+    const wrapStore = (store: Store): Store =>
+      storeWith(store, {
+        transaction: (work) =>
+          store.transaction((tx) =>
+            work({
+              ...tx,
+              tokens: {
+                ...tx.tokens,
+                setStatus: async () => {
+                  throw new Error('SQLITE_IOERR: disk I/O error in /var/lib/tokendesk/tokendesk.db')
+                },
               },
-            },
-          }),
-        ),
-    })
+            }),
+          ),
+      })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const { userId, serial } = await assignedToken(t)
     const response = await enable(t, userId, { tokenSerialNumber: serial })

@@ -7,6 +7,7 @@ import {
   importTokens,
   manualClock,
   setRateLimit,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -495,16 +496,10 @@ describe.each(EVERY_ROUTE)('$name when things go wrong', ({ call }) => {
     const wrapStore = (store: Store): Store => {
       const tokens = (tx: Store['read']) =>
         failing ? { ...tx.tokens, listAssigned: boom, findBySerial: boom } : tx.tokens
-      return {
-        engine: store.engine,
-        get read() {
-          return { ...store.read, tokens: tokens(store.read) }
-        },
-        ping: () => store.ping(),
-        refreshReads: () => store.refreshReads(),
-        close: () => store.close(),
+      return storeWith(store, {
+        read: () => ({ ...store.read, tokens: tokens(store.read) }),
         transaction: (work) => store.transaction((tx) => work({ ...tx, tokens: tokens(tx) })),
-      }
+      })
     }
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const { userId, serial } = await assignedToken(t)

@@ -6,6 +6,7 @@ import {
   manualClock,
   setRateLimit,
   signJwt,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -305,27 +306,23 @@ describe('POST /v1/users/import when things go wrong', () => {
 
   it('answers 500 and imports nothing when storage fails half-way', async () => {
     let inserts = 0
-    const wrapStore = (store: Store): Store => ({
-      engine: store.engine,
-      read: store.read,
-      ping: () => store.ping(),
-      refreshReads: () => store.refreshReads(),
-      close: () => store.close(),
-      transaction: (work) =>
-        store.transaction((tx) =>
-          work({
-            ...tx,
-            users: {
-              ...tx.users,
-              insertMany: async (users) => {
-                inserts += 1
-                if (inserts === 2) throw new Error('SQLITE_IOERR: disk I/O error')
-                return tx.users.insertMany(users)
+    const wrapStore = (store: Store): Store =>
+      storeWith(store, {
+        transaction: (work) =>
+          store.transaction((tx) =>
+            work({
+              ...tx,
+              users: {
+                ...tx.users,
+                insertMany: async (users) => {
+                  inserts += 1
+                  if (inserts === 2) throw new Error('SQLITE_IOERR: disk I/O error')
+                  return tx.users.insertMany(users)
+                },
               },
-            },
-          }),
-        ),
-    })
+            }),
+          ),
+      })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const rows = Array.from({ length: 5_000 }, (_, i) => `half${i}@half.example.com,,,,,`)
     const response = await upload(t, `${HEADER}\n${rows.join('\n')}\n`)

@@ -6,6 +6,7 @@ import {
   buildTestApp,
   manualClock,
   setRateLimit,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -308,10 +309,9 @@ describe('user search when things go wrong', () => {
     ['v1', '/v1/users/search'],
     ['v2', '/v2/users/search'],
   ])('%s answers 500 An internal error occurred. when storage fails', async (_label, path) => {
-    const wrapStore = (store: Store): Store => ({
-      engine: store.engine,
-      get read() {
-        return {
+    const wrapStore = (store: Store): Store =>
+      storeWith(store, {
+        read: () => ({
           ...store.read,
           users: {
             ...store.read.users,
@@ -319,13 +319,8 @@ describe('user search when things go wrong', () => {
               throw new Error('SQLITE_CORRUPT: database disk image is malformed')
             },
           },
-        }
-      },
-      ping: () => store.ping(),
-      refreshReads: () => store.refreshReads(),
-      close: () => store.close(),
-      transaction: (work) => store.transaction(work),
-    })
+        }),
+      })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const response = await t.call('POST', path, { emailLike: 'a' })
     expect(response.statusCode).toBe(500)

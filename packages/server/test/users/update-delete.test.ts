@@ -5,6 +5,7 @@ import {
   importTokens,
   manualClock,
   setRateLimit,
+  storeWith,
   type TestApp,
   useSharedTestApp,
 } from '../helpers.js'
@@ -218,29 +219,25 @@ describe('user update and delete when things go wrong', () => {
 
   it.each(routes)('%s answers 500 and changes nothing when storage fails', async (_label, call) => {
     let failing = false
-    const wrapStore = (store: Store): Store => ({
-      engine: store.engine,
-      read: store.read,
-      ping: () => store.ping(),
-      refreshReads: () => store.refreshReads(),
-      close: () => store.close(),
-      transaction: (work) =>
-        store.transaction((tx) =>
-          work(
-            failing
-              ? {
-                  ...tx,
-                  audit: {
-                    ...tx.audit,
-                    append: async () => {
-                      throw new Error('SQLITE_FULL: database or disk is full')
+    const wrapStore = (store: Store): Store =>
+      storeWith(store, {
+        transaction: (work) =>
+          store.transaction((tx) =>
+            work(
+              failing
+                ? {
+                    ...tx,
+                    audit: {
+                      ...tx.audit,
+                      append: async () => {
+                        throw new Error('SQLITE_FULL: database or disk is full')
+                      },
                     },
-                  },
-                }
-              : tx,
+                  }
+                : tx,
+            ),
           ),
-        ),
-    })
+      })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const userId = await t.createUser('fragile@example.com', { firstName: 'X' })
     failing = true
