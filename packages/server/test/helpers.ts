@@ -9,6 +9,7 @@ import {
   encodeBase32,
   type OperationContext,
   type RateLimitSettings,
+  type Repositories,
   type Role,
   type Store,
 } from '@tokendesk/core'
@@ -58,19 +59,26 @@ export interface TestApp {
 }
 
 /**
- * `store` with its reads or its transactions replaced (fault injection for `wrapStore`): `read`
- * gives the repositories a read uses, at each use; `transaction` runs a transaction. What is not
- * replaced goes to `store`.
+ * `store` with its reads or its transactions changed (fault injection for `wrapStore`): `read`
+ * gives the repositories a read uses, at each use; `inTransaction` the repositories a
+ * transaction's work gets, from the real ones; `transaction` replaces transactions whole. What
+ * is not changed goes to `store`.
  */
 export const storeWith = (
   store: Store,
-  replaced: { read?: () => Store['read']; transaction?: Store['transaction'] },
+  changed: {
+    read?: () => Repositories
+    inTransaction?: (tx: Repositories) => Repositories
+    transaction?: Store['transaction']
+  },
 ): Store => ({
   engine: store.engine,
   get read() {
-    return replaced.read ? replaced.read() : store.read
+    return changed.read ? changed.read() : store.read
   },
-  transaction: replaced.transaction ?? ((work) => store.transaction(work)),
+  transaction:
+    changed.transaction ??
+    ((work) => store.transaction((tx) => work(changed.inTransaction?.(tx) ?? tx))),
   refreshReads: () => store.refreshReads(),
   ping: () => store.ping(),
   close: () => store.close(),

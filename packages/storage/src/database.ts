@@ -1,6 +1,6 @@
 import { type Dialect, Kysely, PostgresAdapter, SqliteAdapter } from 'kysely'
 import { postgresDialect } from './dialects/postgres.js'
-import { type SqliteFile, sqliteFile } from './dialects/sqlite.js'
+import { type SqliteFile, type SqliteReader, sqliteFile } from './dialects/sqlite.js'
 import type { Database } from './schema.js'
 
 export type Engine = 'sqlite' | 'postgres'
@@ -94,7 +94,7 @@ export const schemaOf = (db: Kysely<Database>): string | undefined => schemas.ge
  */
 export const openSqliteReader = (
   db: Kysely<Database>,
-): { db: Kysely<Database>; refresh(): void; close(): void } | undefined => {
+): (Omit<SqliteReader, 'dialect'> & { db: Kysely<Database> }) | undefined => {
   const reader = sqliteFiles.get(db)?.openReader()
   return reader && { ...reader, db: new Kysely<Database>({ dialect: reader.dialect }) }
 }

@@ -10,20 +10,17 @@ const failingAudit = () => {
   let failing = false
   const wrapStore = (store: Store): Store =>
     storeWith(store, {
-      transaction: (work) =>
-        store.transaction((tx) =>
-          work({
-            ...tx,
-            audit: {
-              ...tx.audit,
-              // The change itself has been written by now, in this same transaction.
-              append: async (event) => {
-                if (failing) throw new Error('disk I/O error while writing the audit event')
-                return tx.audit.append(event)
-              },
-            },
-          }),
-        ),
+      inTransaction: (tx) => ({
+        ...tx,
+        audit: {
+          ...tx.audit,
+          // The change itself has been written by now, in this same transaction.
+          append: async (event) => {
+            if (failing) throw new Error('disk I/O error while writing the audit event')
+            return tx.audit.append(event)
+          },
+        },
+      }),
     })
   return {
     wrapStore,

@@ -277,18 +277,15 @@ describe('PATCH /v1/users/{id}/sidTokens/enable when things go wrong', () => {
   it('answers 500 An internal error occurred. and tells nothing of the cause', async () => {
     const wrapStore = (store: Store): Store =>
       storeWith(store, {
-        transaction: (work) =>
-          store.transaction((tx) =>
-            work({
-              ...tx,
-              tokens: {
-                ...tx.tokens,
-                setStatus: async () => {
-                  throw new Error('SQLITE_IOERR: disk I/O error in /var/lib/tokendesk/tokendesk.db')
-                },
-              },
-            }),
-          ),
+        inTransaction: (tx) => ({
+          ...tx,
+          tokens: {
+            ...tx.tokens,
+            setStatus: async () => {
+              throw new Error('SQLITE_IOERR: disk I/O error in /var/lib/tokendesk/tokendesk.db')
+            },
+          },
+        }),
       })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const { userId, serial } = await assignedToken(t)

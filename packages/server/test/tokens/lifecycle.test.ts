@@ -498,7 +498,7 @@ describe.each(EVERY_ROUTE)('$name when things go wrong', ({ call }) => {
         failing ? { ...tx.tokens, listAssigned: boom, findBySerial: boom } : tx.tokens
       return storeWith(store, {
         read: () => ({ ...store.read, tokens: tokens(store.read) }),
-        transaction: (work) => store.transaction((tx) => work({ ...tx, tokens: tokens(tx) })),
+        inTransaction: (tx) => ({ ...tx, tokens: tokens(tx) }),
       })
     }
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })

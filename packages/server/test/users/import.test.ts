@@ -308,20 +308,17 @@ describe('POST /v1/users/import when things go wrong', () => {
     let inserts = 0
     const wrapStore = (store: Store): Store =>
       storeWith(store, {
-        transaction: (work) =>
-          store.transaction((tx) =>
-            work({
-              ...tx,
-              users: {
-                ...tx.users,
-                insertMany: async (users) => {
-                  inserts += 1
-                  if (inserts === 2) throw new Error('SQLITE_IOERR: disk I/O error')
-                  return tx.users.insertMany(users)
-                },
-              },
-            }),
-          ),
+        inTransaction: (tx) => ({
+          ...tx,
+          users: {
+            ...tx.users,
+            insertMany: async (users) => {
+              inserts += 1
+              if (inserts === 2) throw new Error('SQLITE_IOERR: disk I/O error')
+              return tx.users.insertMany(users)
+            },
+          },
+        }),
       })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const rows = Array.from({ length: 5_000 }, (_, i) => `half${i}@half.example.com,,,,,`)

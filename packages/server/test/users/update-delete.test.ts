@@ -221,22 +221,18 @@ describe('user update and delete when things go wrong', () => {
     let failing = false
     const wrapStore = (store: Store): Store =>
       storeWith(store, {
-        transaction: (work) =>
-          store.transaction((tx) =>
-            work(
-              failing
-                ? {
-                    ...tx,
-                    audit: {
-                      ...tx.audit,
-                      append: async () => {
-                        throw new Error('SQLITE_FULL: database or disk is full')
-                      },
-                    },
-                  }
-                : tx,
-            ),
-          ),
+        inTransaction: (tx) =>
+          failing
+            ? {
+                ...tx,
+                audit: {
+                  ...tx.audit,
+                  append: async () => {
+                    throw new Error('SQLITE_FULL: database or disk is full')
+                  },
+                },
+              }
+            : tx,
       })
     const t = await buildTestApp({ wrapStore, clock: manualClock(NOW) })
     const userId = await t.createUser('fragile@example.com', { firstName: 'X' })
