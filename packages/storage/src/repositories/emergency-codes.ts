@@ -74,7 +74,9 @@ export const emergencyCodeRepository = ({
       .where('user_id', '=', userId)
       .orderBy('issued_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(1)
+      // A literal: SQLite re-prepares a statement whenever a bound LIMIT is bound again (the
+      // planner may use its value), which costs more than the query itself.
+      .limit(sql.lit(1))
       .executeTakeFirst()
     if (latest === undefined) return undefined
     if (latest.revoked_at === null) return toEmergencyCode(latest)
