@@ -1,7 +1,8 @@
 import type { EmergencyCode, EmergencyCodeRepository } from '@tokendesk/core'
-import { type Selectable, sql } from 'kysely'
+import { type Insertable, type Selectable, sql } from 'kysely'
+import { prepared } from '../prepared.js'
 import type { EmergencyCodesTable } from '../schema.js'
-import { flag, type RepositoryContext, rowCount } from './context.js'
+import { flag, type RepositoryContext } from './context.js'
 
 /** Every column but `code_hash`, which is compared in SQL and never read back. */
 const COLUMNS = [
@@ -30,14 +31,81 @@ export const toEmergencyCode = (
   lastUsedAt: row.last_used_at,
 })
 
-export const emergencyCodeRepository = ({
-  db,
-  engine,
-}: RepositoryContext): EmergencyCodeRepository => ({
-  async insert(code) {
-    await db
-      .insertInto('emergency_codes')
-      .values({
+type UserKey = { companyId: string; userId: string }
+
+const insertCode = prepared((db, code: Required<Insertable<EmergencyCodesTable>>) =>
+  db.insertInto('emergency_codes').values({
+    id: code.id,
+    company_id: code.company_id,
+    user_id: code.user_id,
+    code_hash: code.code_hash,
+    issued_at: code.issued_at,
+    expires_at: code.expires_at,
+    offline_expires_at: code.offline_expires_at,
+    one_time_use: code.one_time_use,
+    revoked_at: code.revoked_at,
+    last_used_at: code.last_used_at,
+  }),
+)
+
+const revokeActive = prepared((db, key: UserKey & { at: number }) =>
+  db
+    .updateTable('emergency_codes')
+    .set({ revoked_at: key.at })
+    .where('company_id', '=', key.companyId)
+    .where('user_id', '=', key.userId)
+    .where('revoked_at', 'is', null),
+)
+
+/** The latest by issue time, read off the end of `emergency_codes_user_latest_idx`. */
+const latestCode = prepared((db, key: UserKey) =>
+  db
+    .selectFrom('emergency_codes')
+    .select(COLUMNS)
+    .where('company_id', '=', key.companyId)
+    .where('user_id', '=', key.userId)
+    .orderBy('issued_at', 'desc')
+    .orderBy('id', 'desc')
+    // A literal: SQLite re-prepares a statement whenever a bound LIMIT is bound again (the
+    // planner may use its value), which costs more than the query itself.
+    .limit(sql.lit(1)),
+)
+
+const activeCode = prepared((db, key: UserKey) =>
+  db
+    .selectFrom('emergency_codes')
+    .select(COLUMNS)
+    .where('user_id', '=', key.userId)
+    .where('revoked_at', 'is', null)
+    .where('company_id', '=', key.companyId),
+)
+
+/**
+ * The whole check is the WHERE clause of one UPDATE: of parallel uses of a one-time code, only
+ * the first changes the row (the others find it revoked).
+ */
+const useOnline = prepared(
+  (db, use: UserKey & { codeHash: string; at: number; oneTimeUse: boolean | number }) =>
+    db
+      .updateTable('emergency_codes')
+      .set({
+        last_used_at: use.at,
+        revoked_at: sql<
+          number | null
+        >`case when one_time_use = ${use.oneTimeUse} then ${use.at} else revoked_at end`,
+      })
+      .where('company_id', '=', use.companyId)
+      .where('user_id', '=', use.userId)
+      .where('code_hash', '=', use.codeHash)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', use.at),
+)
+
+export const emergencyCodeRepository = (context: RepositoryContext): EmergencyCodeRepository => {
+  const { engine } = context
+  return {
+    async insert(code) {
+      await insertCode.affected(context, {
         id: code.id,
         company_id: code.companyId,
         user_id: code.userId,
@@ -49,64 +117,31 @@ export const emergencyCodeRepository = ({
         revoked_at: code.revokedAt,
         last_used_at: code.lastUsedAt,
       })
-      .execute()
-  },
+    },
 
-  async revokeActive(companyId, userId, at) {
-    const result = await db
-      .updateTable('emergency_codes')
-      .set({ revoked_at: at })
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-    return rowCount(result)
-  },
+    revokeActive: (companyId, userId, at) =>
+      revokeActive.affected(context, { companyId, userId, at }),
 
-  async findLatest(companyId, userId) {
-    // The latest by issue time, read off the end of `emergency_codes_user_latest_idx`. Should
-    // it be revoked while another code is active (issued in the same millisecond, or by a node
-    // whose clock is behind), the active one (at most one: a partial unique index) is the latest.
-    const latest = await db
-      .selectFrom('emergency_codes')
-      .select(COLUMNS)
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .orderBy('issued_at', 'desc')
-      .orderBy('id', 'desc')
-      // A literal: SQLite re-prepares a statement whenever a bound LIMIT is bound again (the
-      // planner may use its value), which costs more than the query itself.
-      .limit(sql.lit(1))
-      .executeTakeFirst()
-    if (latest === undefined) return undefined
-    if (latest.revoked_at === null) return toEmergencyCode(latest)
-    const active = await db
-      .selectFrom('emergency_codes')
-      .select(COLUMNS)
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('company_id', '=', companyId)
-      .executeTakeFirst()
-    return toEmergencyCode(active ?? latest)
-  },
+    async findLatest(companyId, userId) {
+      // Should the latest be revoked while another code is active (issued in the same
+      // millisecond, or by a node whose clock is behind), the active one (at most one: a
+      // partial unique index) is the latest.
+      const latest = await latestCode.first(context, { companyId, userId })
+      if (latest === undefined) return undefined
+      if (latest.revoked_at === null) return toEmergencyCode(latest)
+      const active = await activeCode.first(context, { companyId, userId })
+      return toEmergencyCode(active ?? latest)
+    },
 
-  async useOnline(companyId, userId, codeHash, at) {
-    // The whole check is the WHERE clause of one UPDATE: of parallel uses of a one-time code,
-    // only the first changes the row (the others find it revoked).
-    const result = await db
-      .updateTable('emergency_codes')
-      .set({
-        last_used_at: at,
-        revoked_at: sql<
-          number | null
-        >`case when one_time_use = ${flag(engine, true)} then ${at} else revoked_at end`,
+    async useOnline(companyId, userId, codeHash, at) {
+      const used = await useOnline.affected(context, {
+        companyId,
+        userId,
+        codeHash,
+        at,
+        oneTimeUse: flag(engine, true),
       })
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where('code_hash', '=', codeHash)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', at)
-      .executeTakeFirst()
-    return rowCount(result) === 1
-  },
-})
+      return used === 1
+    },
+  }
+}

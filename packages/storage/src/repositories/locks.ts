@@ -1,5 +1,11 @@
-import { LOCKABLE_METHODS, type LockRepository, type MethodLockState } from '@tokendesk/core'
+import {
+  LOCKABLE_METHODS,
+  type LockableMethod,
+  type LockRepository,
+  type MethodLockState,
+} from '@tokendesk/core'
 import { type Selectable, sql } from 'kysely'
+import { prepared } from '../prepared.js'
 import type { MethodLocksTable } from '../schema.js'
 import type { RepositoryContext } from './context.js'
 
@@ -11,77 +17,123 @@ export const toLockState = (
   lockedAt: row.locked_at,
 })
 
-/** A row per (user, method) that ever failed; a row with no count and no lock reads as absent. */
-export const lockRepository = ({ db }: RepositoryContext): LockRepository => ({
-  async list(companyId, userId) {
-    const rows = await db
-      .selectFrom('method_locks')
-      .select(['method', 'failed_count', 'locked_at'])
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where((eb) => eb.or([eb('failed_count', '>', 0), eb('locked_at', 'is not', null)]))
-      .execute()
-    return rows
-      .map(toLockState)
-      .sort((a, b) => LOCKABLE_METHODS.indexOf(a.method) - LOCKABLE_METHODS.indexOf(b.method))
-  },
+type MethodKey = { companyId: string; userId: string; method: LockableMethod }
 
-  async unlock(companyId, userId, methods) {
-    if (methods.length === 0) return
-    await db
+const listLocks = prepared((db, key: { companyId: string; userId: string }) =>
+  db
+    .selectFrom('method_locks')
+    .select(['method', 'failed_count', 'locked_at'])
+    .where('company_id', '=', key.companyId)
+    .where('user_id', '=', key.userId)
+    .where((eb) => eb.or([eb('failed_count', '>', 0), eb('locked_at', 'is not', null)])),
+)
+
+/** One `IN` list, of every lockable method's length, for any number of methods (see unlock). */
+const unlock = prepared(
+  (
+    db,
+    key: {
+      companyId: string
+      userId: string
+      m0: LockableMethod
+      m1: LockableMethod
+      m2: LockableMethod
+      m3: LockableMethod
+      m4: LockableMethod
+    },
+  ) =>
+    db
       .deleteFrom('method_locks')
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where('method', 'in', methods)
-      .execute()
-  },
+      .where('company_id', '=', key.companyId)
+      .where('user_id', '=', key.userId)
+      .where('method', 'in', [key.m0, key.m1, key.m2, key.m3, key.m4]),
+)
 
-  async recordFailure(companyId, userId, method, at, maxFailedAttempts) {
-    // One statement (SQLite ≥ 3.35 and PostgreSQL): the insert or the increment, and the lock
-    // once the count reaches the maximum. A locked row keeps its count, so N parallel failures
-    // leave exactly maxFailedAttempts counted.
-    const row = await db
+/**
+ * One statement (SQLite ≥ 3.35 and PostgreSQL): the insert or the increment, and the lock once
+ * the count reaches the maximum. A locked row keeps its count, so N parallel failures leave
+ * exactly maxFailedAttempts counted.
+ */
+const recordFailure = prepared(
+  (
+    db,
+    failure: MethodKey & { at: number; lockedAtFirst: number | null; maxFailedAttempts: number },
+  ) =>
+    db
       .insertInto('method_locks')
       .values({
-        company_id: companyId,
-        user_id: userId,
-        method,
+        company_id: failure.companyId,
+        user_id: failure.userId,
+        method: failure.method,
         failed_count: 1,
-        locked_at: maxFailedAttempts <= 1 ? at : null,
-        last_failure_at: at,
+        locked_at: failure.lockedAtFirst,
+        last_failure_at: failure.at,
       })
       .onConflict((oc) =>
         oc.columns(['user_id', 'method']).doUpdateSet({
           failed_count: sql<number>`case when method_locks.locked_at is null then method_locks.failed_count + 1 else method_locks.failed_count end`,
           locked_at: sql<
             number | null
-          >`case when method_locks.locked_at is null and method_locks.failed_count + 1 >= ${maxFailedAttempts} then ${at} else method_locks.locked_at end`,
-          last_failure_at: at,
+          >`case when method_locks.locked_at is null and method_locks.failed_count + 1 >= ${failure.maxFailedAttempts} then ${failure.at} else method_locks.locked_at end`,
+          last_failure_at: failure.at,
         }),
       )
-      .returning(['method', 'failed_count', 'locked_at'])
-      .executeTakeFirstOrThrow()
+      .returning(['method', 'failed_count', 'locked_at']),
+)
+
+const resetFailures = prepared((db, key: MethodKey) =>
+  db
+    .deleteFrom('method_locks')
+    .where('company_id', '=', key.companyId)
+    .where('user_id', '=', key.userId)
+    .where('method', '=', key.method)
+    .where('locked_at', 'is', null),
+)
+
+const clearLockedBefore = prepared((db, key: MethodKey & { lockedBefore: number }) =>
+  db
+    .deleteFrom('method_locks')
+    .where('company_id', '=', key.companyId)
+    .where('user_id', '=', key.userId)
+    .where('method', '=', key.method)
+    .where('locked_at', '<=', key.lockedBefore),
+)
+
+/** A row per (user, method) that ever failed; a row with no count and no lock reads as absent. */
+export const lockRepository = (context: RepositoryContext): LockRepository => ({
+  async list(companyId, userId) {
+    const rows = await listLocks.rows(context, { companyId, userId })
+    return rows
+      .map(toLockState)
+      .sort((a, b) => LOCKABLE_METHODS.indexOf(a.method) - LOCKABLE_METHODS.indexOf(b.method))
+  },
+
+  async unlock(companyId, userId, methods) {
+    // At most the five lockable methods once each, padded with repeats of the first.
+    const unique = [...new Set(methods)]
+    const first = unique[0]
+    if (first === undefined) return
+    const [m0 = first, m1 = first, m2 = first, m3 = first, m4 = first] = unique
+    await unlock.affected(context, { companyId, userId, m0, m1, m2, m3, m4 })
+  },
+
+  async recordFailure(companyId, userId, method, at, maxFailedAttempts) {
+    const [row] = await recordFailure.rows(context, {
+      companyId,
+      userId,
+      method,
+      at,
+      lockedAtFirst: maxFailedAttempts <= 1 ? at : null,
+      maxFailedAttempts,
+    })
+    if (row === undefined) throw new Error('recordFailure: the upsert returned no row')
     return toLockState(row)
   },
 
   async resetFailures(companyId, userId, method) {
-    await db
-      .deleteFrom('method_locks')
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where('method', '=', method)
-      .where('locked_at', 'is', null)
-      .execute()
+    await resetFailures.affected(context, { companyId, userId, method })
   },
 
-  async clearLockedBefore(companyId, userId, method, lockedBefore) {
-    const result = await db
-      .deleteFrom('method_locks')
-      .where('company_id', '=', companyId)
-      .where('user_id', '=', userId)
-      .where('method', '=', method)
-      .where('locked_at', '<=', lockedBefore)
-      .executeTakeFirst()
-    return Number(result.numDeletedRows)
-  },
+  clearLockedBefore: (companyId, userId, method, lockedBefore) =>
+    clearLockedBefore.affected(context, { companyId, userId, method, lockedBefore }),
 })

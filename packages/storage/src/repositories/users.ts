@@ -1,7 +1,15 @@
 import type { User, UserRepository } from '@tokendesk/core'
-import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from 'kysely'
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+} from 'kysely'
 import type { Engine } from '../database.js'
 import { mapDriverError } from '../driver-errors.js'
+import { prepared } from '../prepared.js'
 import type { Database, UsersTable } from '../schema.js'
 import { chunks, type RepositoryContext } from './context.js'
 
@@ -43,123 +51,134 @@ const likeSubstring = (text: string): string => `%${text.toLowerCase().replace(/
 const emailKey = (engine: Engine) =>
   engine === 'postgres' ? sql<string>`email_lower collate "C"` : sql<string>`email_lower`
 
+type UserKey = { companyId: string; id: string }
+const byId = (db: Kysely<Database>, key: UserKey) =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('company_id', '=', key.companyId)
+    .where('id', '=', key.id)
+    .where('deleted_at', 'is', null)
+const userById = prepared(byId)
+const userByIdForUpdate = prepared((db, key: UserKey) => byId(db, key).forUpdate())
+const userByEmail = prepared((db, key: { companyId: string; emailLower: string }) =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('company_id', '=', key.companyId)
+    .where('email_lower', '=', key.emailLower)
+    .where('deleted_at', 'is', null),
+)
+
 /**
  * Email addresses keep their case; `email_lower` carries lookups and uniqueness. Deleted users
  * (`deleted_at` set, `email_lower` rewritten to `deleted:<id>`) are invisible to every lookup.
  */
-export const userRepository = ({ db, engine }: RepositoryContext): UserRepository => ({
-  async insert(user) {
-    try {
-      await db.insertInto('users').values(toRow(user)).execute()
-    } catch (error) {
-      throw mapDriverError(error, { email: user.emailAddress })
-    }
-  },
+export const userRepository = (context: RepositoryContext): UserRepository => {
+  const { db, engine } = context
+  return {
+    async insert(user) {
+      try {
+        await db.insertInto('users').values(toRow(user)).execute()
+      } catch (error) {
+        throw mapDriverError(error, { email: user.emailAddress })
+      }
+    },
 
-  async insertMany(users) {
-    for (const chunk of chunks(users, 400)) {
-      await db.insertInto('users').values(chunk.map(toRow)).execute()
-    }
-  },
+    async insertMany(users) {
+      for (const chunk of chunks(users, 400)) {
+        await db.insertInto('users').values(chunk.map(toRow)).execute()
+      }
+    },
 
-  async existingEmails(companyId, emails) {
-    const found: string[] = []
-    for (const chunk of chunks([...new Set(emails.map((email) => email.toLowerCase()))])) {
+    async existingEmails(companyId, emails) {
+      const found: string[] = []
+      for (const chunk of chunks([...new Set(emails.map((email) => email.toLowerCase()))])) {
+        const rows = await db
+          .selectFrom('users')
+          .select('email_lower')
+          .where('company_id', '=', companyId)
+          .where('email_lower', 'in', chunk)
+          .execute()
+        for (const row of rows) found.push(row.email_lower)
+      }
+      return found
+    },
+
+    async updateProfile(companyId, id, patch, at) {
+      await db
+        .updateTable('users')
+        .set({
+          ...(patch.firstName !== undefined && { first_name: patch.firstName }),
+          ...(patch.lastName !== undefined && { last_name: patch.lastName }),
+          ...(patch.smsNumber !== undefined && { sms_number: patch.smsNumber }),
+          ...(patch.voiceNumber !== undefined && { voice_number: patch.voiceNumber }),
+          updated_at: at,
+        })
+        .where('company_id', '=', companyId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .execute()
+    },
+
+    async markDeleted(companyId, id, at) {
+      await db
+        .updateTable('users')
+        .set({ deleted_at: at, updated_at: at, email_lower: `deleted:${id}` })
+        .where('company_id', '=', companyId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .execute()
+    },
+
+    async searchByEmail(companyId, query) {
+      const key = emailKey(engine)
       const rows = await db
         .selectFrom('users')
-        .select('email_lower')
-        .where('company_id', '=', companyId)
-        .where('email_lower', 'in', chunk)
+        .selectAll()
+        .where((eb) => matching(eb, companyId, query.emailLike))
+        .$if(query.after !== undefined, (q) => q.where(key, '>', query.after ?? ''))
+        .orderBy(key)
+        .limit(query.limit)
+        .$if(query.offset !== undefined && query.offset > 0, (q) => q.offset(query.offset ?? 0))
         .execute()
-      for (const row of rows) found.push(row.email_lower)
-    }
-    return found
-  },
+      return rows.map(toUser)
+    },
 
-  async updateProfile(companyId, id, patch, at) {
-    await db
-      .updateTable('users')
-      .set({
-        ...(patch.firstName !== undefined && { first_name: patch.firstName }),
-        ...(patch.lastName !== undefined && { last_name: patch.lastName }),
-        ...(patch.smsNumber !== undefined && { sms_number: patch.smsNumber }),
-        ...(patch.voiceNumber !== undefined && { voice_number: patch.voiceNumber }),
-        updated_at: at,
-      })
-      .where('company_id', '=', companyId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .execute()
-  },
+    async countByEmail(companyId, emailLike, options) {
+      const key = emailKey(engine)
+      const { count } = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where((eb) => matching(eb, companyId, emailLike))
+        .$if(options?.through !== undefined, (q) => q.where(key, '<=', options?.through ?? ''))
+        .executeTakeFirstOrThrow()
+      return Number(count)
+    },
 
-  async markDeleted(companyId, id, at) {
-    await db
-      .updateTable('users')
-      .set({ deleted_at: at, updated_at: at, email_lower: `deleted:${id}` })
-      .where('company_id', '=', companyId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .execute()
-  },
+    async findById(companyId, id, options) {
+      const query =
+        options?.forUpdate === true && engine === 'postgres' ? userByIdForUpdate : userById
+      const row = await query.first(context, { companyId, id })
+      return row && toUser(row)
+    },
 
-  async searchByEmail(companyId, query) {
-    const key = emailKey(engine)
-    const rows = await db
-      .selectFrom('users')
-      .selectAll()
-      .where((eb) => matching(eb, companyId, query.emailLike))
-      .$if(query.after !== undefined, (q) => q.where(key, '>', query.after ?? ''))
-      .orderBy(key)
-      .limit(query.limit)
-      .$if(query.offset !== undefined && query.offset > 0, (q) => q.offset(query.offset ?? 0))
-      .execute()
-    return rows.map(toUser)
-  },
+    async findByEmail(companyId, email) {
+      const row = await userByEmail.first(context, { companyId, emailLower: email.toLowerCase() })
+      return row && toUser(row)
+    },
 
-  async countByEmail(companyId, emailLike, options) {
-    const key = emailKey(engine)
-    const { count } = await db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where((eb) => matching(eb, companyId, emailLike))
-      .$if(options?.through !== undefined, (q) => q.where(key, '<=', options?.through ?? ''))
-      .executeTakeFirstOrThrow()
-    return Number(count)
-  },
-
-  async findById(companyId, id, options) {
-    const row = await db
-      .selectFrom('users')
-      .selectAll()
-      .where('company_id', '=', companyId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .$if(options?.forUpdate === true && engine === 'postgres', (q) => q.forUpdate())
-      .executeTakeFirst()
-    return row && toUser(row)
-  },
-
-  async findByEmail(companyId, email) {
-    const row = await db
-      .selectFrom('users')
-      .selectAll()
-      .where('company_id', '=', companyId)
-      .where('email_lower', '=', email.toLowerCase())
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst()
-    return row && toUser(row)
-  },
-
-  async updateStatus(companyId, id, status, at) {
-    await db
-      .updateTable('users')
-      .set({ status, updated_at: at })
-      .where('company_id', '=', companyId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .execute()
-  },
-})
+    async updateStatus(companyId, id, status, at) {
+      await db
+        .updateTable('users')
+        .set({ status, updated_at: at })
+        .where('company_id', '=', companyId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .execute()
+    },
+  }
+}
 
 /** Live users of the company whose email contains `emailLike` (case-insensitively). */
 const matching = (
