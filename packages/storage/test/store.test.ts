@@ -46,6 +46,8 @@ describe('SQLite', () => {
       expect(fk.rows[0]?.foreign_keys).toBe(1)
       const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(second.db)
       expect(sync.rows[0]?.synchronous).toBe(2) // FULL
+      const temp = await sql<{ temp_store: number }>`pragma temp_store`.execute(second.db)
+      expect(temp.rows[0]?.temp_store).toBe(2) // MEMORY
     } finally {
       await second.close()
     }
