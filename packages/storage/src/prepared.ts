@@ -31,13 +31,18 @@ export interface PreparedQuery<P extends object, O> {
  * Kysely builds an operation tree and compiles it to SQL on every execution: 5–10 µs per
  * statement, more than SQLite takes to run one of tokendesk's point reads or writes. Hot-path
  * queries are prepared instead: `build` runs once per engine with a stand-in for each argument
- * it reads off `args`, and each run sends the compiled SQL (the same string, so the driver's
+ * it reads off `args`, and each run sends the compiled SQL (the same string, so the SQLite
  * statement cache finds it at once) with the call's arguments in the stand-ins' places.
  *
- * `build` must use its arguments only as values of the query (a comparison's right-hand side, an
- * inserted or updated value): never compute with them or put them in `IN` lists or `sql.lit`.
- * An argument that does not reach the compiled query as a parameter fails the first run with an
- * error, so a misuse shows in the first test that runs the query.
+ * `build` must read each argument off `args` by name and use it only as a value of the query (a
+ * comparison's right-hand side, an inserted or updated value, one element of an `IN` list):
+ * never compute with it, branch on it, or pass it to `sql.lit`. Two misuses fail the first run
+ * with an error: an argument read but not found among the compiled query's parameters (it was
+ * computed with), and `args` spread or enumerated (its keys are unknown until a call). A branch
+ * on an argument cannot be seen: the first run would fix its outcome for good.
+ *
+ * The cache is per engine because every Kysely instance of an engine compiles alike here (no
+ * plugins; PostgreSQL's schema is the connection's `search_path`, not a `withSchema` plugin).
  */
 export const prepared = <P extends object, O>(
   build: (db: Kysely<Database>, args: P) => Compilable<O>,
@@ -46,6 +51,9 @@ export const prepared = <P extends object, O>(
 
   const compile = ({ db, engine }: QueryTarget): CompiledQuery<O> => {
     const read = new Map<string, Argument>()
+    const enumerated = () => {
+      throw new Error('prepared query: read each argument by name, never spread or list `args`')
+    }
     const stand = new Proxy({} as P, {
       get: (_, name) => {
         const key = String(name)
@@ -56,6 +64,9 @@ export const prepared = <P extends object, O>(
         }
         return argument
       },
+      ownKeys: enumerated,
+      has: enumerated,
+      getOwnPropertyDescriptor: enumerated,
     })
     const query = build(db, stand).compile()
     for (const argument of read.values()) {

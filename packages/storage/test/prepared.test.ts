@@ -61,16 +61,21 @@ describe.each(engines)('prepared queries on %s', (_, open) => {
   })
 })
 
-describe('a prepared query that computes with an argument', () => {
-  it('fails its first run, naming the argument', async () => {
+describe('a misused prepared query fails its first run', () => {
+  it('when it computes with an argument (naming it) or spreads its arguments', async () => {
     const store = await createStore(`sqlite:${join(dir, 'misuse.db')}`)
     try {
-      const lowered = prepared((db, args: { name: string }) =>
+      const target = { db: store.db, engine: store.engine }
+      const computed = prepared((db, args: { name: string }) =>
         db.selectFrom('companies').selectAll().where('name', '=', `${args.name}`),
       )
-      await expect(
-        lowered.rows({ db: store.db, engine: store.engine }, { name: 'Acme' }),
-      ).rejects.toThrow(/name is not a parameter/)
+      await expect(computed.rows(target, { name: 'Acme' })).rejects.toThrow(
+        /name is not a parameter/,
+      )
+      const spread = prepared((db, args: { id: string; name: string }) =>
+        db.insertInto('companies').values({ ...args, settings: '{}', created_at: 1 }),
+      )
+      await expect(spread.affected(target, { id: 'x', name: 'X' })).rejects.toThrow(/never spread/)
     } finally {
       await store.close()
     }

@@ -8,6 +8,7 @@ import {
   DEFAULT_SETTINGS,
   DomainError,
   GENESIS_HASH,
+  LOCKABLE_METHODS,
   type NewEmergencyCode,
   type NewHardwareToken,
   type Repositories,
@@ -290,6 +291,24 @@ export const describeStoreContract = (
         expect(await store.read.locks.list(company.id, bystander.id)).toEqual([
           { method: 'SMS', failedCount: 3, lockedAt: T },
         ])
+
+        // One method (named twice), then every method at once.
+        await store.read.locks.unlock(company.id, user.id, [
+          'EMERGENCY_TOKENCODE',
+          'EMERGENCY_TOKENCODE',
+        ])
+        expect(await store.read.locks.list(company.id, user.id)).toEqual([])
+        await store.db
+          .insertInto('method_locks')
+          .values(LOCKABLE_METHODS.map((method) => lock(user.id, method, 1, T)))
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'method']).doUpdateSet({ failed_count: 1, locked_at: T }),
+          )
+          .execute()
+        expect(await store.read.locks.list(company.id, user.id)).toHaveLength(5)
+        await store.read.locks.unlock(company.id, user.id, [...LOCKABLE_METHODS])
+        expect(await store.read.locks.list(company.id, user.id)).toEqual([])
+        expect(await store.read.locks.list(company.id, bystander.id)).toHaveLength(1)
       })
     })
 

@@ -39,8 +39,9 @@ export interface SqliteReader {
  * - `busy_timeout` is set first so that switching to WAL waits for another process's lock.
  * - `temp_store=MEMORY`: a group-commit batch keeps one savepoint per request, and SQLite saves
  *   the pages each savepoint changes in a statement journal; past 64 KiB that journal spilled
- *   to a temporary file created, written and deleted per batch. tokendesk's queries sort by
- *   indexes or in bounded pages, so temporary tables stay small.
+ *   to a temporary file created, written and deleted per batch. The journal holds one request's
+ *   pages (it is emptied as each savepoint is released); sorts spill to files whatever the
+ *   setting, and tokendesk makes no large temporary tables.
  */
 export const sqliteFile = (path: string): SqliteFile => {
   if (path === '') throw new Error('The SQLite database URL names no file (sqlite:<path>).')

@@ -96,7 +96,7 @@ const claimHead = prepared((db, key: ChainKey) =>
     .returning('last_hash'),
 )
 
-const advanceHead = (db: QueryCreator<Database>, row: EventRow) =>
+const advanceHeadQuery = (db: QueryCreator<Database>, row: EventRow) =>
   db
     .updateTable('audit_chain_heads')
     .set({ last_hash: row.hash })
@@ -107,7 +107,7 @@ const advanceHead = (db: QueryCreator<Database>, row: EventRow) =>
 const insertEvent = prepared((db, row: EventRow) =>
   db.insertInto('audit_events').values(eventValues(row)),
 )
-const advanceHeadTo = prepared(advanceHead)
+const advanceHead = prepared(advanceHeadQuery)
 
 /**
  * PostgreSQL: the event and the head's advance in one round trip (a data-modifying CTE; it only
@@ -115,7 +115,7 @@ const advanceHeadTo = prepared(advanceHead)
  * each statement after its claim delays the company's next append (docs/performance.md).
  */
 const insertEventAndAdvanceHead = prepared((db, row: EventRow) =>
-  advanceHead(
+  advanceHeadQuery(
     db.with('event', (q) =>
       q.insertInto('audit_events').values(eventValues(row)).returning('id'),
     ) as unknown as QueryCreator<Database>,
@@ -171,7 +171,7 @@ export const auditRepository = (context: RepositoryContext): AuditRepository => 
         await insertEventAndAdvanceHead.affected(context, row)
       } else {
         await insertEvent.affected(context, row)
-        await advanceHeadTo.affected(context, row)
+        await advanceHead.affected(context, row)
       }
       chainHeads?.set(chain, hash)
     },

@@ -48,7 +48,7 @@ const insertCode = prepared((db, code: Required<Insertable<EmergencyCodesTable>>
   }),
 )
 
-const revokeActive = prepared((db, key: UserKey & { at: number }) =>
+const revokeActiveCode = prepared((db, key: UserKey & { at: number }) =>
   db
     .updateTable('emergency_codes')
     .set({ revoked_at: key.at })
@@ -84,7 +84,7 @@ const activeCode = prepared((db, key: UserKey) =>
  * The whole check is the WHERE clause of one UPDATE: of parallel uses of a one-time code, only
  * the first changes the row (the others find it revoked).
  */
-const useOnline = prepared(
+const useCodeOnline = prepared(
   (db, use: UserKey & { codeHash: string; at: number; oneTimeUse: boolean | number }) =>
     db
       .updateTable('emergency_codes')
@@ -120,7 +120,7 @@ export const emergencyCodeRepository = (context: RepositoryContext): EmergencyCo
     },
 
     revokeActive: (companyId, userId, at) =>
-      revokeActive.affected(context, { companyId, userId, at }),
+      revokeActiveCode.affected(context, { companyId, userId, at }),
 
     async findLatest(companyId, userId) {
       // Should the latest be revoked while another code is active (issued in the same
@@ -134,7 +134,7 @@ export const emergencyCodeRepository = (context: RepositoryContext): EmergencyCo
     },
 
     async useOnline(companyId, userId, codeHash, at) {
-      const used = await useOnline.affected(context, {
+      const used = await useCodeOnline.affected(context, {
         companyId,
         userId,
         codeHash,

@@ -28,8 +28,11 @@ const listLocks = prepared((db, key: { companyId: string; userId: string }) =>
     .where((eb) => eb.or([eb('failed_count', '>', 0), eb('locked_at', 'is not', null)])),
 )
 
+/** The `IN` list's length: every lockable method (m0…m4). */
+const UNLOCK_LIST_LENGTH = 5 satisfies typeof LOCKABLE_METHODS.length
+
 /** One `IN` list, of every lockable method's length, for any number of methods (see unlock). */
-const unlock = prepared(
+const unlockMethods = prepared(
   (
     db,
     key: {
@@ -54,7 +57,7 @@ const unlock = prepared(
  * the count reaches the maximum. A locked row keeps its count, so N parallel failures leave
  * exactly maxFailedAttempts counted.
  */
-const recordFailure = prepared(
+const upsertFailure = prepared(
   (
     db,
     failure: MethodKey & { at: number; lockedAtFirst: number | null; maxFailedAttempts: number },
@@ -81,7 +84,7 @@ const recordFailure = prepared(
       .returning(['method', 'failed_count', 'locked_at']),
 )
 
-const resetFailures = prepared((db, key: MethodKey) =>
+const deleteUnlockedFailures = prepared((db, key: MethodKey) =>
   db
     .deleteFrom('method_locks')
     .where('company_id', '=', key.companyId)
@@ -90,7 +93,7 @@ const resetFailures = prepared((db, key: MethodKey) =>
     .where('locked_at', 'is', null),
 )
 
-const clearLockedBefore = prepared((db, key: MethodKey & { lockedBefore: number }) =>
+const deleteLocksBefore = prepared((db, key: MethodKey & { lockedBefore: number }) =>
   db
     .deleteFrom('method_locks')
     .where('company_id', '=', key.companyId)
@@ -113,12 +116,13 @@ export const lockRepository = (context: RepositoryContext): LockRepository => ({
     const unique = [...new Set(methods)]
     const first = unique[0]
     if (first === undefined) return
+    if (unique.length > UNLOCK_LIST_LENGTH) throw new Error(`unlock: unknown methods ${unique}`)
     const [m0 = first, m1 = first, m2 = first, m3 = first, m4 = first] = unique
-    await unlock.affected(context, { companyId, userId, m0, m1, m2, m3, m4 })
+    await unlockMethods.affected(context, { companyId, userId, m0, m1, m2, m3, m4 })
   },
 
   async recordFailure(companyId, userId, method, at, maxFailedAttempts) {
-    const [row] = await recordFailure.rows(context, {
+    const [row] = await upsertFailure.rows(context, {
       companyId,
       userId,
       method,
@@ -131,9 +135,9 @@ export const lockRepository = (context: RepositoryContext): LockRepository => ({
   },
 
   async resetFailures(companyId, userId, method) {
-    await resetFailures.affected(context, { companyId, userId, method })
+    await deleteUnlockedFailures.affected(context, { companyId, userId, method })
   },
 
   clearLockedBefore: (companyId, userId, method, lockedBefore) =>
-    clearLockedBefore.affected(context, { companyId, userId, method, lockedBefore }),
+    deleteLocksBefore.affected(context, { companyId, userId, method, lockedBefore }),
 })

@@ -67,7 +67,7 @@ const assignedTokens = prepared((db, key: { companyId: string; userId: string })
     .orderBy('serial'),
 )
 
-const setStatus = prepared(
+const updateStatus = prepared(
   (db, change: SerialKey & { status: TokenStatus; at: number; by: string | null }) =>
     db
       .updateTable('tokens')
@@ -89,7 +89,7 @@ const tokenSecret = prepared((db, key: SerialKey) =>
 )
 
 /** The replay check is the WHERE clause: of two uses of one step, one changes the row. */
-const recordUse = prepared((db, use: SerialKey & { step: number; drift: number }) =>
+const updateUse = prepared((db, use: SerialKey & { step: number; drift: number }) =>
   db
     .updateTable('tokens')
     .set({
@@ -223,7 +223,7 @@ export const tokenRepository = (context: RepositoryContext): TokenRepository => 
     },
 
     async setStatus(companyId, serial, change) {
-      await setStatus.affected(context, { companyId, serial, ...change })
+      await updateStatus.affected(context, { ...change, companyId, serial })
     },
 
     async findSecret(companyId, serial) {
@@ -239,7 +239,7 @@ export const tokenRepository = (context: RepositoryContext): TokenRepository => 
     },
 
     recordUse: async (companyId, serial, use) =>
-      (await recordUse.affected(context, { companyId, serial, ...use })) === 1,
+      (await updateUse.affected(context, { ...use, companyId, serial })) === 1,
 
     async setPin(companyId, serial, pinHash) {
       await db

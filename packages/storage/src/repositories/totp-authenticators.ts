@@ -13,7 +13,7 @@ const findAuthenticator = prepared((db, key: UserKey) =>
 )
 
 /** The condition is the replay check: of two uses of one step, one changes the row. */
-const useStep = prepared((db, use: UserKey & { step: number }) =>
+const claimStep = prepared((db, use: UserKey & { step: number }) =>
   db
     .updateTable('totp_authenticators')
     .set({ last_used_step: use.step })
@@ -65,6 +65,6 @@ export const totpAuthenticatorRepository = (
     },
 
     useStep: async (companyId, userId, step) =>
-      (await useStep.affected(context, { companyId, userId, step })) === 1,
+      (await claimStep.affected(context, { companyId, userId, step })) === 1,
   }
 }
