@@ -1,5 +1,6 @@
+import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { findTotpStep, hmacSha1, hotp, sha1, totp, totpStep } from './otp.js'
+import { findTotpStep, hmacSha1, hmacSha1Key, hotp, sha1, totp, totpStep } from './otp.js'
 
 const ascii = (text: string) => new TextEncoder().encode(text)
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
@@ -23,6 +24,24 @@ describe('SHA-1 and HMAC-SHA-1', () => {
         ),
       ),
     ).toBe('aa4ae5e15272d00e95705637ce8a3b55ed402112')
+  })
+
+  it('agree with node:crypto at every length around the block and padding boundaries', () => {
+    const bytes = Uint8Array.from({ length: 200 }, (_, i) => (i * 37 + 11) & 0xff)
+    for (let length = 0; length <= 200; length++) {
+      const message = bytes.subarray(0, length)
+      expect(hex(sha1(message))).toBe(createHash('sha1').update(message).digest('hex'))
+    }
+    for (const keyLength of [0, 1, 20, 63, 64, 65, 130]) {
+      const key = bytes.subarray(200 - keyLength)
+      const prepared = hmacSha1Key(key)
+      for (const length of [0, 8, 55, 56, 64, 119, 120]) {
+        const message = bytes.subarray(0, length)
+        const expected = createHmac('sha1', key).update(message).digest('hex')
+        expect(hex(hmacSha1(key, message))).toBe(expected)
+        expect(hex(hmacSha1(prepared, message))).toBe(expected)
+      }
+    }
   })
 })
 

@@ -2,90 +2,137 @@
  * HOTP (RFC 4226) and TOTP (RFC 6238) arithmetic, written once for every method that uses it
  * (Authenticate OTP, hardware tokens). HMAC-SHA-1 is computed here in plain TypeScript so that
  * the domain stays free of platform modules; the RFC test vectors pin it down (otp.test.ts).
+ * It is on the verification path (every TOTP check computes three codes, a SecurID resync
+ * dozens), so it allocates little and hashes a key's HMAC pads once per check.
  */
 
-const rotl = (x: number, n: number): number => (x << n) | (x >>> (32 - n))
+const INITIAL_STATE = Int32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0)
 
-/** SHA-1 (FIPS 180-4), as HOTP's HMAC needs it. */
-export const sha1 = (message: Uint8Array): Uint8Array => {
-  const bitLength = message.length * 8
-  const padded = new Uint8Array((((message.length + 8) >> 6) + 1) * 64)
-  padded.set(message)
-  padded[message.length] = 0x80
-  const view = new DataView(padded.buffer)
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32))
-  view.setUint32(padded.length - 4, bitLength >>> 0)
-  let h0 = 0x67452301
-  let h1 = 0xefcdab89
-  let h2 = 0x98badcfe
-  let h3 = 0x10325476
-  let h4 = 0xc3d2e1f0
-  const w = new Uint32Array(80)
-  for (let block = 0; block < padded.length; block += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(block + i * 4)
-    for (let i = 16; i < 80; i++) {
-      w[i] = rotl(
-        (w[i - 3] as number) ^ (w[i - 8] as number) ^ (w[i - 14] as number) ^ (w[i - 16] as number),
-        1,
-      )
-    }
-    let a = h0
-    let b = h1
-    let c = h2
-    let d = h3
-    let e = h4
-    for (let i = 0; i < 80; i++) {
-      let f: number
-      let k: number
-      if (i < 20) {
-        f = (b & c) | (~b & d)
-        k = 0x5a827999
-      } else if (i < 40) {
-        f = b ^ c ^ d
-        k = 0x6ed9eba1
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d)
-        k = 0x8f1bbcdc
-      } else {
-        f = b ^ c ^ d
-        k = 0xca62c1d6
-      }
-      const t = (rotl(a, 5) + f + e + k + (w[i] as number)) >>> 0
-      e = d
-      d = c
-      c = rotl(b, 30) >>> 0
-      b = a
-      a = t
-    }
-    h0 = (h0 + a) >>> 0
-    h1 = (h1 + b) >>> 0
-    h2 = (h2 + c) >>> 0
-    h3 = (h3 + d) >>> 0
-    h4 = (h4 + e) >>> 0
+/** The message schedule, reused by every compression (JavaScript runs one at a time). */
+const schedule = new Int32Array(80)
+
+/** SHA-1's compression function (FIPS 180-4 §6.1.2): one 64-byte block into `state`. */
+const compress = (state: Int32Array, block: DataView, at: number): void => {
+  const w = schedule
+  for (let i = 0; i < 16; i++) w[i] = block.getInt32(at + i * 4)
+  for (let i = 16; i < 80; i++) {
+    const x =
+      (w[i - 3] as number) ^ (w[i - 8] as number) ^ (w[i - 14] as number) ^ (w[i - 16] as number)
+    w[i] = (x << 1) | (x >>> 31)
   }
-  const out = new Uint8Array(20)
-  const outView = new DataView(out.buffer)
-  for (const [i, h] of [h0, h1, h2, h3, h4].entries()) outView.setUint32(i * 4, h)
+  let a = state[0] as number
+  let b = state[1] as number
+  let c = state[2] as number
+  let d = state[3] as number
+  let e = state[4] as number
+  for (let i = 0; i < 80; i++) {
+    let f: number
+    let k: number
+    if (i < 20) {
+      f = (b & c) | (~b & d)
+      k = 0x5a827999
+    } else if (i < 40) {
+      f = b ^ c ^ d
+      k = 0x6ed9eba1
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d)
+      k = 0x8f1bbcdc
+    } else {
+      f = b ^ c ^ d
+      k = 0xca62c1d6
+    }
+    const t = (((a << 5) | (a >>> 27)) + f + e + k + (w[i] as number)) | 0
+    e = d
+    d = c
+    c = (b << 30) | (b >>> 2)
+    b = a
+    a = t
+  }
+  state[0] = ((state[0] as number) + a) | 0
+  state[1] = ((state[1] as number) + b) | 0
+  state[2] = ((state[2] as number) + c) | 0
+  state[3] = ((state[3] as number) + d) | 0
+  state[4] = ((state[4] as number) + e) | 0
+}
+
+/** The last one or two blocks of a message (its tail, padding and length), reused likewise. */
+const tail = new Uint8Array(128)
+const tailView = new DataView(tail.buffer)
+/** The state being hashed, and the inner digest of an HMAC, reused likewise. */
+const working = new Int32Array(5)
+const innerDigest = new Uint8Array(20)
+
+/**
+ * Hashes `message` on from `state` (which has absorbed `prefixBytes`, a multiple of 64, before
+ * it) into `working`: the message's whole blocks, then its tail, padding and length.
+ */
+const hashOn = (state: Int32Array, prefixBytes: number, message: Uint8Array): void => {
+  working.set(state)
+  const whole = message.length - (message.length % 64)
+  if (whole > 0) {
+    const view = new DataView(message.buffer, message.byteOffset, message.byteLength)
+    for (let at = 0; at < whole; at += 64) compress(working, view, at)
+  }
+  const rest = message.length - whole
+  const size = rest < 56 ? 64 : 128
+  tail.fill(0, 0, size)
+  for (let i = 0; i < rest; i++) tail[i] = message[whole + i] as number
+  tail[rest] = 0x80
+  const bits = (prefixBytes + message.length) * 8
+  tailView.setUint32(size - 8, Math.floor(bits / 2 ** 32))
+  tailView.setUint32(size - 4, bits >>> 0)
+  for (let at = 0; at < size; at += 64) compress(working, tailView, at)
+}
+
+/** `working` as the 20 bytes of a digest. */
+const writeDigest = (out: Uint8Array): Uint8Array => {
+  for (let i = 0; i < 5; i++) {
+    const word = working[i] as number
+    out[i * 4] = word >>> 24
+    out[i * 4 + 1] = word >>> 16
+    out[i * 4 + 2] = word >>> 8
+    out[i * 4 + 3] = word
+  }
   return out
 }
 
-/** HMAC (RFC 2104) over SHA-1, block size 64. */
-export const hmacSha1 = (key: Uint8Array, message: Uint8Array): Uint8Array => {
-  const block = new Uint8Array(64)
-  block.set(key.length > 64 ? sha1(key) : key)
-  const inner = new Uint8Array(64 + message.length)
-  const outer = new Uint8Array(64 + 20)
-  for (let i = 0; i < 64; i++) {
-    inner[i] = (block[i] as number) ^ 0x36
-    outer[i] = (block[i] as number) ^ 0x5c
+/** SHA-1 (FIPS 180-4), as HOTP's HMAC needs it. */
+export const sha1 = (message: Uint8Array): Uint8Array => {
+  hashOn(INITIAL_STATE, 0, message)
+  return writeDigest(new Uint8Array(20))
+}
+
+/**
+ * An HMAC-SHA-1 key with its inner and outer pads already hashed (RFC 2104 §4): each MAC under
+ * it then costs two compressions for a short message instead of four.
+ */
+export interface HmacSha1Key {
+  readonly inner: Int32Array
+  readonly outer: Int32Array
+}
+
+export const hmacSha1Key = (key: Uint8Array): HmacSha1Key => {
+  const k = key.length > 64 ? sha1(key) : key
+  const pad = (byte: number): Int32Array => {
+    const block = new Uint8Array(64)
+    for (let i = 0; i < 64; i++) block[i] = (k[i] ?? 0) ^ byte
+    const state = INITIAL_STATE.slice()
+    compress(state, new DataView(block.buffer), 0)
+    return state
   }
-  inner.set(message, 64)
-  outer.set(sha1(inner), 64)
-  return sha1(outer)
+  return { inner: pad(0x36), outer: pad(0x5c) }
+}
+
+/** HMAC (RFC 2104) over SHA-1, block size 64. */
+export const hmacSha1 = (key: Uint8Array | HmacSha1Key, message: Uint8Array): Uint8Array => {
+  const k = key instanceof Uint8Array ? hmacSha1Key(key) : key
+  hashOn(k.inner, 64, message)
+  hashOn(k.outer, 64, writeDigest(innerDigest))
+  return writeDigest(new Uint8Array(20))
 }
 
 /** HOTP(K, C) (RFC 4226 §5.3): HMAC-SHA-1 of the 8-byte counter, dynamic truncation, mod 10^d. */
-export const hotp = (key: Uint8Array, counter: number, digits: number): string => {
+export const hotp = (key: Uint8Array | HmacSha1Key, counter: number, digits: number): string => {
   const message = new Uint8Array(8)
   const view = new DataView(message.buffer)
   view.setUint32(0, Math.floor(counter / 2 ** 32))
@@ -127,12 +174,13 @@ export const findTotpStep = (
   digits: number,
 ): number | undefined => {
   let found: number | undefined
+  const mac = hmacSha1Key(key)
   const order = [0]
   for (let d = 1; d <= window; d++) order.push(-d, d)
   for (const delta of order) {
     const step = center + delta
     if (step < 0) continue
-    if (codesEqual(hotp(key, step, digits), code) && found === undefined) found = step
+    if (codesEqual(hotp(mac, step, digits), code) && found === undefined) found = step
   }
   return found
 }
