@@ -90,6 +90,12 @@ export interface UserRepository {
   ): Promise<User | undefined>
   /** Case-insensitive. */
   findByEmail(companyId: string, email: string): Promise<User | undefined>
+  /**
+   * `findByEmail` with what User Details shows of the user, in one read: its lock states (as
+   * `LockRepository.list` gives them) and its latest emergency code (as
+   * `EmergencyCodeRepository.findLatest`).
+   */
+  findDetailsByEmail(companyId: string, email: string): Promise<StoredUserDetails | undefined>
   updateStatus(companyId: string, id: string, status: UserStatus, at: number): Promise<void>
   /** Sets the fields present in `patch` (`null` clears one). */
   updateProfile(companyId: string, id: string, patch: UserProfilePatch, at: number): Promise<void>
@@ -123,6 +129,13 @@ export interface UserRepository {
 export type UserProfilePatch = Partial<
   Pick<User, 'firstName' | 'lastName' | 'smsNumber' | 'voiceNumber'>
 >
+
+/** A user with its stored lock states and latest emergency code (`findDetailsByEmail`). */
+export interface StoredUserDetails {
+  user: User
+  locks: MethodLockState[]
+  latestCode: EmergencyCode | undefined
+}
 
 export interface EmergencyCode {
   id: string

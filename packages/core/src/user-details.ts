@@ -1,6 +1,6 @@
 import type { DocumentedLockFlags, MethodLockState } from './methods.js'
 import { documentedLockFlags } from './methods.js'
-import type { EmergencyCode, Repositories, User } from './store.js'
+import type { EmergencyCode, Repositories, StoredUserDetails, User } from './store.js'
 
 export type AccessStatus = 'Enabled' | 'Disabled'
 
@@ -67,10 +67,19 @@ export const loadUserDetails = async (
   user: User,
   now: number,
 ): Promise<UserDetails> => {
-  const [stored, latest] = await Promise.all([
+  const [locks, latestCode] = await Promise.all([
     repos.locks.list(user.companyId, user.id),
     repos.emergencyCodes.findLatest(user.companyId, user.id),
   ])
+  return userDetailsOf(repos, { user, locks, latestCode }, now)
+}
+
+/** User Details from what storage holds of the user (`loadUserDetails`, `findDetailsByEmail`). */
+export const userDetailsOf = async (
+  repos: Repositories,
+  { user, locks: stored, latestCode: latest }: StoredUserDetails,
+  now: number,
+): Promise<UserDetails> => {
   // The company's auto-unlock delay matters only to a locked method: most users have none, and
   // their details cost one read less.
   const autoUnlockAfterMinutes = stored.some((lock) => lock.lockedAt !== null)

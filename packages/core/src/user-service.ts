@@ -2,7 +2,7 @@ import { audit, type Deps, type OperationContext } from './context.js'
 import { DomainError, userNotFound } from './errors.js'
 import { isUuid } from './ids.js'
 import type { Repositories, User, UserProfilePatch, UserStatus } from './store.js'
-import { loadUserDetails, type UserDetails } from './user-details.js'
+import { loadUserDetails, type UserDetails, userDetailsOf } from './user-details.js'
 import { EMAIL_PATTERN, type ImportRowError, type ParsedImport } from './user-import.js'
 
 export interface NewUserInput {
@@ -99,9 +99,9 @@ export const createUserService = (deps: Pick<Deps, 'store' | 'clock' | 'random'>
   return {
     /** User Details by email, case-insensitively (`POST /v1/users/lookup`). */
     async lookup(ctx: OperationContext, email: string): Promise<UserDetails> {
-      const user = await store.read.users.findByEmail(ctx.companyId, email)
-      if (!user) throw new DomainError('USER_NOT_FOUND', { message: `User ${email} not found` })
-      return loadUserDetails(store.read, user, clock.now())
+      const stored = await store.read.users.findDetailsByEmail(ctx.companyId, email)
+      if (!stored) throw new DomainError('USER_NOT_FOUND', { message: `User ${email} not found` })
+      return userDetailsOf(store.read, stored, clock.now())
     },
 
     async details(ctx: OperationContext, userId: string): Promise<UserDetails> {

@@ -21,7 +21,14 @@ export interface KyselyStore extends Store {
 /** The repository methods that only read; every other method writes. */
 const READS: { [R in keyof Repositories]: readonly (keyof Repositories[R])[] } = {
   companies: ['findById', 'findByName', 'count'],
-  users: ['findById', 'findByEmail', 'existingEmails', 'searchByEmail', 'countByEmail'],
+  users: [
+    'findById',
+    'findByEmail',
+    'findDetailsByEmail',
+    'existingEmails',
+    'searchByEmail',
+    'countByEmail',
+  ],
   emergencyCodes: ['findLatest'],
   locks: ['list'],
   tokens: ['existingSerials', 'findBySerial', 'countAssigned', 'listAssigned', 'findSecret'],

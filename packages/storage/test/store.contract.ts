@@ -247,6 +247,75 @@ export const describeStoreContract = (
       })
     })
 
+    describe('user details in one read (findDetailsByEmail)', () => {
+      it('match findByEmail, locks.list and findLatest, case-insensitively', async () => {
+        const { store, company, user } = await seeded()
+        const bystander = newUser(company.id)
+        await store.read.users.insert(bystander)
+        const email = user.emailAddress.toUpperCase()
+        const same = async () => ({
+          user: await store.read.users.findByEmail(company.id, user.emailAddress),
+          locks: await store.read.locks.list(company.id, user.id),
+          latestCode: await store.read.emergencyCodes.findLatest(company.id, user.id),
+        })
+        // Nothing but the user.
+        expect(await store.read.users.findDetailsByEmail(company.id, email)).toEqual(await same())
+
+        // Locks in every state (a row with no count and no lock reads as absent), and codes:
+        // the latest revoked while an older one is active, so the active one is the latest.
+        const lock = (userId: string, method: string, failed: number, lockedAt: number | null) => ({
+          company_id: company.id,
+          user_id: userId,
+          method: method as 'TOKEN',
+          failed_count: failed,
+          locked_at: lockedAt,
+          last_failure_at: T,
+        })
+        await store.db
+          .insertInto('method_locks')
+          .values([
+            lock(user.id, 'VOICE', 0, null),
+            lock(user.id, 'SMS', 3, T),
+            lock(user.id, 'TOKEN', 2, null),
+            lock(bystander.id, 'EMERGENCY_TOKENCODE', 1, T),
+          ])
+          .execute()
+        const active = newCode(company.id, user.id, { issuedAt: T, oneTimeUse: true })
+        await store.read.emergencyCodes.insert(active)
+        await store.read.emergencyCodes.insert(
+          newCode(company.id, user.id, { issuedAt: T + 60_000, revokedAt: T + 60_001 }),
+        )
+        await store.read.emergencyCodes.insert(newCode(company.id, bystander.id))
+        const details = await store.read.users.findDetailsByEmail(company.id, email)
+        expect(details).toEqual(await same())
+        expect(details?.locks.map((l) => l.method)).toEqual(['TOKEN', 'SMS'])
+        expect(details?.latestCode?.id).toBe(active.id)
+        expect(details?.latestCode?.oneTimeUse).toBe(true)
+
+        // The latest code, once it is the active one.
+        await store.read.emergencyCodes.revokeActive(company.id, user.id, T + 70_000)
+        const newest = newCode(company.id, user.id, { issuedAt: T + 80_000, oneTimeUse: false })
+        await store.read.emergencyCodes.insert(newest)
+        const again = await store.read.users.findDetailsByEmail(company.id, user.emailAddress)
+        expect(again).toEqual(await same())
+        expect(again?.latestCode?.id).toBe(newest.id)
+      })
+
+      it('find no user of another company, and no deleted user', async () => {
+        const { store, company, user } = await seeded()
+        expect(
+          await store.read.users.findDetailsByEmail(randomUUID(), user.emailAddress),
+        ).toBeUndefined()
+        expect(
+          await store.read.users.findDetailsByEmail(company.id, 'nobody@example.com'),
+        ).toBeUndefined()
+        await store.read.users.markDeleted(company.id, user.id, T)
+        expect(
+          await store.read.users.findDetailsByEmail(company.id, user.emailAddress),
+        ).toBeUndefined()
+      })
+    })
+
     describe('method locks', () => {
       it('list only methods with failures or a lock, and unlock the chosen ones', async () => {
         const { store, company, user } = await seeded()

@@ -5,7 +5,7 @@ import type { EmergencyCodesTable } from '../schema.js'
 import { flag, type RepositoryContext } from './context.js'
 
 /** Every column but `code_hash`, which is compared in SQL and never read back. */
-const COLUMNS = [
+export const CODE_COLUMNS = [
   'id',
   'company_id',
   'user_id',
@@ -17,9 +17,7 @@ const COLUMNS = [
   'last_used_at',
 ] as const
 
-export const toEmergencyCode = (
-  row: Pick<Selectable<EmergencyCodesTable>, (typeof COLUMNS)[number]>,
-): EmergencyCode => ({
+export const toEmergencyCode = (row: CodeRow): EmergencyCode => ({
   id: row.id,
   companyId: row.company_id,
   userId: row.user_id,
@@ -61,7 +59,7 @@ const revokeActiveCode = prepared((db, key: UserKey & { at: number }) =>
 const latestCode = prepared((db, key: UserKey) =>
   db
     .selectFrom('emergency_codes')
-    .select(COLUMNS)
+    .select(CODE_COLUMNS)
     .where('company_id', '=', key.companyId)
     .where('user_id', '=', key.userId)
     .orderBy('issued_at', 'desc')
@@ -74,7 +72,7 @@ const latestCode = prepared((db, key: UserKey) =>
 const activeCode = prepared((db, key: UserKey) =>
   db
     .selectFrom('emergency_codes')
-    .select(COLUMNS)
+    .select(CODE_COLUMNS)
     .where('user_id', '=', key.userId)
     .where('revoked_at', 'is', null)
     .where('company_id', '=', key.companyId),
@@ -101,6 +99,25 @@ const useCodeOnline = prepared(
       .where('expires_at', '>', use.at),
 )
 
+export type CodeRow = Pick<Selectable<EmergencyCodesTable>, (typeof CODE_COLUMNS)[number]>
+
+/**
+ * The latest code from the latest row by issue time (`findLatest`). Should that be revoked while
+ * another code is active (issued in the same millisecond, or by a node whose clock is behind),
+ * the active one (at most one: a partial unique index) is the latest.
+ */
+export const latestOf = async (
+  context: RepositoryContext,
+  companyId: string,
+  userId: string,
+  latest: CodeRow | undefined,
+): Promise<EmergencyCode | undefined> => {
+  if (latest === undefined) return undefined
+  if (latest.revoked_at === null) return toEmergencyCode(latest)
+  const active = await activeCode.first(context, { companyId, userId })
+  return toEmergencyCode(active ?? latest)
+}
+
 export const emergencyCodeRepository = (context: RepositoryContext): EmergencyCodeRepository => {
   const { engine } = context
   return {
@@ -122,16 +139,8 @@ export const emergencyCodeRepository = (context: RepositoryContext): EmergencyCo
     revokeActive: (companyId, userId, at) =>
       revokeActiveCode.affected(context, { companyId, userId, at }),
 
-    async findLatest(companyId, userId) {
-      // Should the latest be revoked while another code is active (issued in the same
-      // millisecond, or by a node whose clock is behind), the active one (at most one: a
-      // partial unique index) is the latest.
-      const latest = await latestCode.first(context, { companyId, userId })
-      if (latest === undefined) return undefined
-      if (latest.revoked_at === null) return toEmergencyCode(latest)
-      const active = await activeCode.first(context, { companyId, userId })
-      return toEmergencyCode(active ?? latest)
-    },
+    findLatest: async (companyId, userId) =>
+      latestOf(context, companyId, userId, await latestCode.first(context, { companyId, userId })),
 
     async useOnline(companyId, userId, codeHash, at) {
       const used = await useCodeOnline.affected(context, {

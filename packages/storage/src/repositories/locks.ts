@@ -102,13 +102,18 @@ const deleteLocksBefore = prepared((db, key: MethodKey & { lockedBefore: number 
     .where('locked_at', '<=', key.lockedBefore),
 )
 
+/** The rows `list` reads (failures or a lock), as lock states in the methods' order. */
+export const lockStates = (
+  rows: readonly Pick<Selectable<MethodLocksTable>, 'method' | 'failed_count' | 'locked_at'>[],
+): MethodLockState[] =>
+  rows
+    .map(toLockState)
+    .sort((a, b) => LOCKABLE_METHODS.indexOf(a.method) - LOCKABLE_METHODS.indexOf(b.method))
+
 /** A row per (user, method) that ever failed; a row with no count and no lock reads as absent. */
 export const lockRepository = (context: RepositoryContext): LockRepository => ({
   async list(companyId, userId) {
-    const rows = await listLocks.rows(context, { companyId, userId })
-    return rows
-      .map(toLockState)
-      .sort((a, b) => LOCKABLE_METHODS.indexOf(a.method) - LOCKABLE_METHODS.indexOf(b.method))
+    return lockStates(await listLocks.rows(context, { companyId, userId }))
   },
 
   async unlock(companyId, userId, methods) {

@@ -7,11 +7,15 @@ import {
   type SqlBool,
   sql,
 } from 'kysely'
+import * as pgJson from 'kysely/helpers/postgres'
+import * as sqliteJson from 'kysely/helpers/sqlite'
 import type { Engine } from '../database.js'
 import { mapDriverError } from '../driver-errors.js'
 import { prepared } from '../prepared.js'
 import type { Database, UsersTable } from '../schema.js'
 import { chunks, type RepositoryContext } from './context.js'
+import { CODE_COLUMNS, latestOf } from './emergency-codes.js'
+import { lockStates } from './locks.js'
 
 export const toUser = (row: Omit<Selectable<UsersTable>, 'deleted_at'>): User => ({
   id: row.id,
@@ -69,6 +73,51 @@ const userByEmail = prepared((db, key: { companyId: string; emailLower: string }
     .where('email_lower', '=', key.emailLower)
     .where('deleted_at', 'is', null),
 )
+
+/** What JSON aggregation gives back: text from SQLite, values parsed by pg from PostgreSQL. */
+const fromJson = <T>(value: T): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value)
+
+/**
+ * User Details' three reads in one statement: the user, its lock rows (as `locks.list` reads
+ * them) and its latest emergency code by issue time (as `emergencyCodes.findLatest` reads it),
+ * the two aggregated as JSON by the engine's own functions (Kysely's helpers per dialect).
+ */
+const detailsByEmail = (json: typeof sqliteJson) =>
+  prepared((db, key: { companyId: string; emailLower: string }) =>
+    db
+      .selectFrom('users')
+      .selectAll('users')
+      .select((eb) => [
+        json
+          .jsonArrayFrom(
+            eb
+              .selectFrom('method_locks')
+              .select(['method', 'failed_count', 'locked_at'])
+              .whereRef('method_locks.company_id', '=', 'users.company_id')
+              .whereRef('method_locks.user_id', '=', 'users.id')
+              .where((locks) =>
+                locks.or([locks('failed_count', '>', 0), locks('locked_at', 'is not', null)]),
+              ),
+          )
+          .as('locks'),
+        json
+          .jsonObjectFrom(
+            eb
+              .selectFrom('emergency_codes')
+              .select(CODE_COLUMNS)
+              .whereRef('emergency_codes.company_id', '=', 'users.company_id')
+              .whereRef('emergency_codes.user_id', '=', 'users.id')
+              .orderBy('issued_at', 'desc')
+              .orderBy('id', 'desc')
+              .limit(sql.lit(1)),
+          )
+          .as('latest_code'),
+      ])
+      .where('users.company_id', '=', key.companyId)
+      .where('users.email_lower', '=', key.emailLower)
+      .where('users.deleted_at', 'is', null),
+  )
+const detailsByEmailOn = { sqlite: detailsByEmail(sqliteJson), postgres: detailsByEmail(pgJson) }
 
 /**
  * Email addresses keep their case; `email_lower` carries lookups and uniqueness. Deleted users
@@ -166,6 +215,20 @@ export const userRepository = (context: RepositoryContext): UserRepository => {
     async findByEmail(companyId, email) {
       const row = await userByEmail.first(context, { companyId, emailLower: email.toLowerCase() })
       return row && toUser(row)
+    },
+
+    async findDetailsByEmail(companyId, email) {
+      const row = await detailsByEmailOn[engine].first(context, {
+        companyId,
+        emailLower: email.toLowerCase(),
+      })
+      if (row === undefined) return undefined
+      const { locks, latest_code, ...user } = row
+      return {
+        user: toUser(user),
+        locks: lockStates(fromJson(locks)),
+        latestCode: await latestOf(context, companyId, user.id, fromJson(latest_code) ?? undefined),
+      }
     },
 
     async updateStatus(companyId, id, status, at) {
