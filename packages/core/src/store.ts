@@ -91,8 +91,8 @@ export interface UserRepository {
   /** Case-insensitive. */
   findByEmail(companyId: string, email: string): Promise<User | undefined>
   /**
-   * `findByEmail` with what User Details shows of the user, in one read: its lock states (as
-   * `LockRepository.list` gives them) and its latest emergency code (as
+   * `findByEmail` with what User Details shows of the user, usually in one read: its lock
+   * states (as `LockRepository.list` gives them) and its latest emergency code (as
    * `EmergencyCodeRepository.findLatest`).
    */
   findDetailsByEmail(companyId: string, email: string): Promise<StoredUserDetails | undefined>

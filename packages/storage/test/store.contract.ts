@@ -292,8 +292,11 @@ export const describeStoreContract = (
         expect(details?.latestCode?.id).toBe(active.id)
         expect(details?.latestCode?.oneTimeUse).toBe(true)
 
-        // The latest code, once it is the active one.
+        // Every code revoked: the latest is the revoked one. Then a new one, active.
         await store.read.emergencyCodes.revokeActive(company.id, user.id, T + 70_000)
+        const revoked = await store.read.users.findDetailsByEmail(company.id, email)
+        expect(revoked).toEqual(await same())
+        expect(revoked?.latestCode?.revokedAt).toBe(T + 60_001)
         const newest = newCode(company.id, user.id, { issuedAt: T + 80_000, oneTimeUse: false })
         await store.read.emergencyCodes.insert(newest)
         const again = await store.read.users.findDetailsByEmail(company.id, user.emailAddress)

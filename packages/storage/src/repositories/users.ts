@@ -74,7 +74,10 @@ const userByEmail = prepared((db, key: { companyId: string; emailLower: string }
     .where('deleted_at', 'is', null),
 )
 
-/** What JSON aggregation gives back: text from SQLite, values parsed by pg from PostgreSQL. */
+/**
+ * An array or object aggregated as JSON: text from SQLite, parsed already by pg from PostgreSQL
+ * (so never for a JSON value that is itself a string).
+ */
 const fromJson = <T>(value: T): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value)
 
 /**
