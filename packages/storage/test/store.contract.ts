@@ -9,6 +9,7 @@ import {
   DomainError,
   GENESIS_HASH,
   LOCKABLE_METHODS,
+  type LockableMethod,
   type NewEmergencyCode,
   type NewHardwareToken,
   type Repositories,
@@ -263,14 +264,8 @@ export const describeStoreContract = (
 
         // Locks in every state (a row with no count and no lock reads as absent), and codes:
         // the latest revoked while an older one is active, so the active one is the latest.
-        const lock = (userId: string, method: string, failed: number, lockedAt: number | null) => ({
-          company_id: company.id,
-          user_id: userId,
-          method: method as 'TOKEN',
-          failed_count: failed,
-          locked_at: lockedAt,
-          last_failure_at: T,
-        })
+        const lock = (userId: string, method: LockableMethod, failed: number, at: number | null) =>
+          lockRow(company.id, userId, method, failed, at)
         await store.db
           .insertInto('method_locks')
           .values([
@@ -326,14 +321,8 @@ export const describeStoreContract = (
         await store.read.users.insert(bystander)
         expect(await store.read.locks.list(company.id, user.id)).toEqual([])
 
-        const lock = (userId: string, method: string, failed: number, lockedAt: number | null) => ({
-          company_id: company.id,
-          user_id: userId,
-          method: method as 'TOKEN',
-          failed_count: failed,
-          locked_at: lockedAt,
-          last_failure_at: T,
-        })
+        const lock = (userId: string, method: LockableMethod, failed: number, at: number | null) =>
+          lockRow(company.id, userId, method, failed, at)
         await store.db
           .insertInto('method_locks')
           .values([
@@ -1357,6 +1346,22 @@ const newCode = (
 })
 
 const withoutHash = ({ codeHash: _, ...code }: NewEmergencyCode) => code
+
+/** A `method_locks` row as the lockout service leaves it, for inserting straight into the table. */
+const lockRow = (
+  companyId: string,
+  userId: string,
+  method: LockableMethod,
+  failedCount: number,
+  lockedAt: number | null,
+) => ({
+  company_id: companyId,
+  user_id: userId,
+  method,
+  failed_count: failedCount,
+  locked_at: lockedAt,
+  last_failure_at: T,
+})
 
 const newToken = (
   companyId: string,

@@ -1,11 +1,11 @@
 import type { EmergencyCode, EmergencyCodeRepository } from '@tokendesk/core'
-import { type Insertable, type Selectable, sql } from 'kysely'
+import { type Expression, type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import { prepared } from '../prepared.js'
-import type { EmergencyCodesTable } from '../schema.js'
+import type { Database, EmergencyCodesTable } from '../schema.js'
 import { flag, type RepositoryContext } from './context.js'
 
 /** Every column but `code_hash`, which is compared in SQL and never read back. */
-export const CODE_COLUMNS = [
+const CODE_COLUMNS = [
   'id',
   'company_id',
   'user_id',
@@ -55,19 +55,28 @@ const revokeActiveCode = prepared((db, key: UserKey & { at: number }) =>
     .where('revoked_at', 'is', null),
 )
 
-/** The latest by issue time, read off the end of `emergency_codes_user_latest_idx`. */
-const latestCode = prepared((db, key: UserKey) =>
+/**
+ * A user's latest code by issue time, read off the end of `emergency_codes_user_latest_idx`
+ * (see `latestOf` for a revoked one). The user is given as values, or as an outer query's
+ * columns (User Details in one statement).
+ */
+export const latestCodeRow = (
+  db: Kysely<Database>,
+  companyId: string | Expression<string>,
+  userId: string | Expression<string>,
+) =>
   db
     .selectFrom('emergency_codes')
     .select(CODE_COLUMNS)
-    .where('company_id', '=', key.companyId)
-    .where('user_id', '=', key.userId)
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
     .orderBy('issued_at', 'desc')
     .orderBy('id', 'desc')
     // A literal: SQLite re-prepares a statement whenever a bound LIMIT is bound again (the
     // planner may use its value), which costs more than the query itself.
-    .limit(sql.lit(1)),
-)
+    .limit(sql.lit(1))
+
+const latestCode = prepared((db, key: UserKey) => latestCodeRow(db, key.companyId, key.userId))
 
 const activeCode = prepared((db, key: UserKey) =>
   db

@@ -4,9 +4,9 @@ import {
   type LockRepository,
   type MethodLockState,
 } from '@tokendesk/core'
-import { type Selectable, sql } from 'kysely'
+import { type Expression, type Kysely, type Selectable, sql } from 'kysely'
 import { prepared } from '../prepared.js'
-import type { MethodLocksTable } from '../schema.js'
+import type { Database, MethodLocksTable } from '../schema.js'
 import type { RepositoryContext } from './context.js'
 
 export const toLockState = (
@@ -19,13 +19,24 @@ export const toLockState = (
 
 type MethodKey = { companyId: string; userId: string; method: LockableMethod }
 
-const listLocks = prepared((db, key: { companyId: string; userId: string }) =>
+/**
+ * A user's lock rows that count: failures or a lock (a row with neither reads as absent). The
+ * user is given as values, or as an outer query's columns (User Details in one statement).
+ */
+export const lockRows = (
+  db: Kysely<Database>,
+  companyId: string | Expression<string>,
+  userId: string | Expression<string>,
+) =>
   db
     .selectFrom('method_locks')
     .select(['method', 'failed_count', 'locked_at'])
-    .where('company_id', '=', key.companyId)
-    .where('user_id', '=', key.userId)
-    .where((eb) => eb.or([eb('failed_count', '>', 0), eb('locked_at', 'is not', null)])),
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('failed_count', '>', 0), eb('locked_at', 'is not', null)]))
+
+const listLocks = prepared((db, key: { companyId: string; userId: string }) =>
+  lockRows(db, key.companyId, key.userId),
 )
 
 /** The `IN` list's length: every lockable method (m0…m4). */

@@ -14,8 +14,8 @@ import { mapDriverError } from '../driver-errors.js'
 import { prepared } from '../prepared.js'
 import type { Database, UsersTable } from '../schema.js'
 import { chunks, type RepositoryContext } from './context.js'
-import { CODE_COLUMNS, latestOf } from './emergency-codes.js'
-import { lockStates } from './locks.js'
+import { latestCodeRow, latestOf } from './emergency-codes.js'
+import { lockRows, lockStates } from './locks.js'
 
 export const toUser = (row: Omit<Selectable<UsersTable>, 'deleted_at'>): User => ({
   id: row.id,
@@ -85,36 +85,16 @@ const fromJson = <T>(value: T): T => (typeof value === 'string' ? (JSON.parse(va
  * them) and its latest emergency code by issue time (as `emergencyCodes.findLatest` reads it),
  * the two aggregated as JSON by the engine's own functions (Kysely's helpers per dialect).
  */
+const outerCompanyId = sql.ref<string>('users.company_id')
+const outerUserId = sql.ref<string>('users.id')
 const detailsByEmail = (json: typeof sqliteJson) =>
   prepared((db, key: { companyId: string; emailLower: string }) =>
     db
       .selectFrom('users')
       .selectAll('users')
-      .select((eb) => [
-        json
-          .jsonArrayFrom(
-            eb
-              .selectFrom('method_locks')
-              .select(['method', 'failed_count', 'locked_at'])
-              .whereRef('method_locks.company_id', '=', 'users.company_id')
-              .whereRef('method_locks.user_id', '=', 'users.id')
-              .where((locks) =>
-                locks.or([locks('failed_count', '>', 0), locks('locked_at', 'is not', null)]),
-              ),
-          )
-          .as('locks'),
-        json
-          .jsonObjectFrom(
-            eb
-              .selectFrom('emergency_codes')
-              .select(CODE_COLUMNS)
-              .whereRef('emergency_codes.company_id', '=', 'users.company_id')
-              .whereRef('emergency_codes.user_id', '=', 'users.id')
-              .orderBy('issued_at', 'desc')
-              .orderBy('id', 'desc')
-              .limit(sql.lit(1)),
-          )
-          .as('latest_code'),
+      .select([
+        json.jsonArrayFrom(lockRows(db, outerCompanyId, outerUserId)).as('locks'),
+        json.jsonObjectFrom(latestCodeRow(db, outerCompanyId, outerUserId)).as('latest_code'),
       ])
       .where('users.company_id', '=', key.companyId)
       .where('users.email_lower', '=', key.emailLower)
