@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'authn.challenged',
   'authn.code_sent',
   'authn.cancelled',
+  'methods.auto_unlocked',
   'token.pin_set',
   'agent_key.created',
   'agent_key.revoked',
@@ -211,6 +212,13 @@ export const AUDIT_CATALOGUE: { readonly [A in AuditAction]?: AdminActivity | Us
     eventCode: 90005,
     level: 'notice',
     description: 'Authentication attempt cancelled.',
+  },
+  'methods.auto_unlocked': {
+    kind: 'user',
+    category: 'Authentication',
+    eventCode: 4,
+    level: 'notice',
+    description: 'Method automatically unlocked - Lockout duration expired.',
   },
   'token.pin_set': {
     kind: 'user',

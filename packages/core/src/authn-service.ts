@@ -35,6 +35,8 @@ import { type HardwareToken, seedAad } from './tokens.js'
 import { effectiveLocks } from './user-details.js'
 
 const MAX_SUBJECT_LENGTH = 320
+/** The actor of what the system does by itself (an auto-unlock). */
+const SYSTEM = { type: 'system', id: null, role: null } as const
 const MAX_ID_LENGTH = 256
 
 /** Priority order of the challenge sets (1 = first). */
@@ -92,28 +94,53 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     }
 
   /**
-   * Locked now? An auto-unlock that is due clears the lock first (one conditional delete).
-   * `locks`: the user's lock states when the caller has just read them. `repositories`: a
-   * transaction's, to decide inside it.
+   * Lifts a lock whose `autoUnlockAfterMinutes` are over (one conditional delete) with its audit
+   * event, a user event by the system, in `tx` or in a transaction of its own.
+   */
+  const autoUnlock = (
+    ctx: AgentContext,
+    user: User,
+    method: AuthnMethod,
+    lockedBefore: number,
+    tx?: Repositories,
+  ): Promise<void> => {
+    const run = async (repositories: Repositories) => {
+      const cleared = await repositories.locks.clearLockedBefore(
+        user.companyId,
+        user.id,
+        method,
+        lockedBefore,
+      )
+      if (cleared === 0) return // lifted meanwhile, by a parallel call or an administrator
+      await audit(repositories, { ...ctx, actor: SYSTEM }, clock.now(), {
+        action: 'methods.auto_unlocked',
+        targetType: 'user',
+        targetId: user.id,
+        reason: 'LOCKOUT_EXPIRED',
+        details: { method, agentKeyId: ctx.actor.id, clientId: ctx.clientId },
+      })
+    }
+    return tx ? run(tx) : store.transaction(run)
+  }
+
+  /**
+   * Locked now? An auto-unlock that is due lifts the lock first. `locks`: the user's lock states
+   * when the caller has just read them. `tx`: a transaction's repositories, to decide inside it.
    */
   const lockedNow = async (
+    ctx: AgentContext,
     user: User,
     method: AuthnMethod,
     lockout: LockoutSettings,
     locks?: readonly MethodLockState[],
-    repositories: Repositories = store.read,
+    tx?: Repositories,
   ): Promise<boolean> => {
-    locks ??= await repositories.locks.list(user.companyId, user.id)
+    locks ??= await (tx ?? store.read).locks.list(user.companyId, user.id)
     const lock = locks.find((l) => l.method === method && l.lockedAt !== null)
     if (!lock || lock.lockedAt === null) return false
     const after = lockout.autoUnlockAfterMinutes
     if (after !== null && lock.lockedAt + after * 60_000 <= clock.now()) {
-      await repositories.locks.clearLockedBefore(
-        user.companyId,
-        user.id,
-        method,
-        clock.now() - after * 60_000,
-      )
+      await autoUnlock(ctx, user, method, clock.now() - after * 60_000, tx)
       return false
     }
     return true
@@ -138,7 +165,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     return { methods, totp }
   }
 
-  const usableMethods = async (user: User, lockout: LockoutSettings) => {
+  const usableMethods = async (ctx: AgentContext, user: User, lockout: LockoutSettings) => {
     const [enrolled, locks] = await Promise.all([
       enrolledMethods(user),
       store.read.locks.list(user.companyId, user.id),
@@ -146,7 +173,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     const usable: AuthnMethod[] = []
     const locked: AuthnMethod[] = []
     for (const method of enrolled.methods) {
-      if (await lockedNow(user, method, lockout, locks)) locked.push(method)
+      if (await lockedNow(ctx, user, method, lockout, locks)) locked.push(method)
       else usable.push(method)
     }
     usable.sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b))
@@ -190,14 +217,25 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   ): MethodResult => ({ methodId, methodResponseCode, methodReasonCode })
 
   type VerificationDetails = Parameters<typeof auditVerification>[4]
+  /** Uses a single-use value in one conditional statement; false: it was used already. */
+  type Claim = (tx: Repositories) => Promise<boolean>
 
-  /** The audit event of one verification step, in a transaction of its own. */
+  /**
+   * The audit event of one verification step, in a transaction of its own, after `claim` when
+   * the step used a single-use value: false, and nothing written, when the claim fails.
+   */
   const record = (
     ctx: AgentContext,
     action: AuditAction,
     userId: string | null,
     details: VerificationDetails,
-  ): Promise<void> => store.transaction((tx) => auditVerification(tx, ctx, action, userId, details))
+    claim?: Claim,
+  ): Promise<boolean> =>
+    store.transaction(async (tx) => {
+      if (claim && !(await claim(tx))) return false
+      await auditVerification(tx, ctx, action, userId, details)
+      return true
+    })
 
   /** A terminal FAIL for `reason` that counts toward no lockout, audited. */
   const failStep = async (
@@ -226,20 +264,21 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   })
 
   /**
-   * A wrong value: counted against the method in the same statement that may lock it. The
-   * user's row is locked first (PostgreSQL; SQLite serialises transactions anyway), so the
-   * failures of one user take turns: one that finds the method locked by a parallel failure
-   * answers METHOD_LOCKED and is audited so, and only the failure that reached the threshold
-   * is audited `locked: true` (docs/events.md).
+   * One failure counted against `method` and audited, in one transaction. The user's row is
+   * locked first (PostgreSQL; SQLite serialises transactions anyway), so the failures of one user
+   * take turns: one that finds the method locked by a parallel failure counts nothing and is
+   * audited METHOD_LOCKED (`'was-locked'`); otherwise `event` names the counted failure's audit
+   * event, told whether this very failure locked the method (`'locked'`, else `'counted'`).
    */
-  const wrongValue = async (
+  const countFailure = (
     ctx: AgentContext,
     attempt: AuthnAttempt,
     method: AuthnMethod,
     methodId: string,
     lockout: LockoutSettings,
-  ): Promise<Step> => {
-    const counted = await store.transaction(async (tx) => {
+    event: (locked: boolean) => { action: AuditAction; reason: string },
+  ): Promise<'was-locked' | 'locked' | 'counted'> =>
+    store.transaction(async (tx) => {
       await tx.users.findById(attempt.companyId, attempt.userId, { forUpdate: true })
       const before = (await tx.locks.list(attempt.companyId, attempt.userId)).find(
         (l) => l.method === method,
@@ -250,7 +289,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
           attemptId: attempt.id,
           reason: 'METHOD_LOCKED',
         })
-        return false
+        return 'was-locked'
       }
       const lock = await tx.locks.recordFailure(
         attempt.companyId,
@@ -259,18 +298,34 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         clock.now(),
         lockout.maxFailedAttempts,
       )
-      await auditVerification(tx, ctx, 'authn.failed', attempt.userId, {
+      const locked = lock.lockedAt !== null
+      const { action, reason } = event(locked)
+      await auditVerification(tx, ctx, action, attempt.userId, {
         method: methodId,
         attemptId: attempt.id,
-        reason: 'VERIFY_ERROR',
-        locked: lock.lockedAt !== null,
+        reason,
+        locked,
       })
-      return true
+      return locked ? 'locked' : 'counted'
     })
-    if (!counted) {
-      return terminal('FAIL', 'METHOD_LOCKED', methodResult(methodId, 'FAIL', 'METHOD_LOCKED'))
-    }
-    return terminal('FAIL', 'VERIFY_ERROR', methodResult(methodId, 'FAIL', 'VERIFY_ERROR'))
+
+  /**
+   * A wrong value: counted against the method in the statement that may lock it; only the
+   * failure that reached the threshold is audited `locked: true` (docs/events.md).
+   */
+  const wrongValue = async (
+    ctx: AgentContext,
+    attempt: AuthnAttempt,
+    method: AuthnMethod,
+    methodId: string,
+    lockout: LockoutSettings,
+  ): Promise<Step> => {
+    const counted = await countFailure(ctx, attempt, method, methodId, lockout, () => ({
+      action: 'authn.failed',
+      reason: 'VERIFY_ERROR',
+    }))
+    const reason = counted === 'was-locked' ? 'METHOD_LOCKED' : 'VERIFY_ERROR'
+    return terminal('FAIL', reason, methodResult(methodId, 'FAIL', reason))
   }
 
   const lockedAnswer = async (
@@ -292,12 +347,12 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     method: AuthnMethod,
     methodId: string,
     lockout: LockoutSettings,
-    claim?: (tx: Repositories) => Promise<boolean>,
+    claim?: Claim,
   ): Promise<Step> => {
     const reason = await store.transaction(async (tx) => {
       if (claim && !(await claim(tx))) return 'VERIFY_ERROR'
       await tx.locks.resetFailures(user.companyId, user.id, method)
-      const locked = await lockedNow(user, method, lockout, undefined, tx)
+      const locked = await lockedNow(ctx, user, method, lockout, undefined, tx)
       const reason = locked ? 'METHOD_LOCKED' : 'CREDENTIAL_VERIFIED'
       await auditVerification(tx, ctx, locked ? 'authn.failed' : 'authn.succeeded', user.id, {
         method: methodId,
@@ -318,6 +373,21 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     )
   }
 
+  const challengeStep = (result: MethodResult, state: AttemptState): Step => ({
+    code: 'CHALLENGE',
+    reason: 'AUTHENTICATION_REQUIRED',
+    result,
+    challenges: state.challenges,
+    state,
+  })
+
+  const challengeDetails = (attempt: AuthnAttempt, result: MethodResult): VerificationDetails => ({
+    method: result.methodId,
+    attemptId: attempt.id,
+    reason: result.methodReasonCode ?? 'AUTHENTICATION_REQUIRED',
+  })
+
+  /** Another step is required: answered CHALLENGE, audited `action`. */
   const challenge = async (
     ctx: AgentContext,
     attempt: AuthnAttempt,
@@ -325,18 +395,8 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     result: MethodResult,
     state: AttemptState,
   ): Promise<Step> => {
-    await record(ctx, action, attempt.userId, {
-      method: result.methodId,
-      attemptId: attempt.id,
-      reason: result.methodReasonCode ?? 'AUTHENTICATION_REQUIRED',
-    })
-    return {
-      code: 'CHALLENGE',
-      reason: 'AUTHENTICATION_REQUIRED',
-      result,
-      challenges: state.challenges,
-      state,
-    }
+    await record(ctx, action, attempt.userId, challengeDetails(attempt, result))
+    return challengeStep(result, state)
   }
 
   // --- methods ---------------------------------------------------------------------------
@@ -400,23 +460,20 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     if (!to) return notAvailable(ctx, attempt, method)
     const pending = attempt.state.pending
     if (value === undefined || value === '') {
-      // A resend counts as a retry toward the lockout (RSA: "Resending the SMS Tokencode counts
-      // as a retry"); the first send of an attempt does not.
-      if (pending?.method === method) {
-        const lock = await store.read.locks.recordFailure(
-          user.companyId,
-          user.id,
-          method,
-          clock.now(),
-          lockout.maxFailedAttempts,
-        )
-        if (lock.lockedAt !== null) return lockedAnswer(ctx, attempt, method)
+      if (!deps.sender) return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
+      // Each send counts as a retry toward the lockout (authn-api.md, Methods), with its event,
+      // before the code leaves: the send that reaches the threshold locks the method and sends
+      // nothing. A success resets the count.
+      const counted = await countFailure(ctx, attempt, method, method, lockout, (locked) =>
+        locked
+          ? { action: 'authn.failed', reason: 'METHOD_LOCKED' }
+          : { action: 'authn.code_sent', reason: 'CODE_SENT' },
+      )
+      if (counted !== 'counted') {
+        return terminal('FAIL', 'METHOD_LOCKED', methodResult(method, 'FAIL', 'METHOD_LOCKED'))
       }
       const code = generateCode(random, OOB_CODE_LENGTH, 'NUMERIC')
       const expiresAt = clock.now() + OOB_CODE_VALIDITY_MS
-      if (!deps.sender) {
-        return terminal('FAIL', 'DELIVERY_FAILED', methodResult(method, 'FAIL', 'DELIVERY_FAILED'))
-      }
       try {
         await deps.sender.send({
           channel: method,
@@ -429,16 +486,11 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       } catch {
         return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
       }
-      return challenge(
-        ctx,
-        attempt,
-        'authn.code_sent',
-        methodResult(method, 'CHALLENGE', 'CODE_SENT'),
-        {
-          challenges: [method],
-          pending: { method, codeHash: oobCodeHash(attempt.id, method, code), expiresAt },
-        },
-      )
+      // Audited already (authn.code_sent, with the count).
+      return challengeStep(methodResult(method, 'CHALLENGE', 'CODE_SENT'), {
+        challenges: [method],
+        pending: { method, codeHash: oobCodeHash(attempt.id, method, code), expiresAt },
+      })
     }
     if (
       pending?.method !== method ||
@@ -477,8 +529,12 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
 
   const pinHashOf = (tokenId: string, pin: string) => secrets.hash('token-pin', `${tokenId}:${pin}`)
 
-  /** After a correct tokencode: new-PIN mode when the token has no PIN, else done. */
-  const afterTokencode = (
+  /**
+   * After a correct tokencode: new-PIN mode when the token has no PIN, else done. The tokencode's
+   * step is recorded as used (and the drift learnt, an `Activation Pending` token activated) in
+   * the transaction of the step's audit event; a step used meanwhile is a wrong value.
+   */
+  const afterTokencode = async (
     ctx: AgentContext,
     attempt: AuthnAttempt,
     user: User,
@@ -487,19 +543,27 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
     lockout: LockoutSettings,
   ): Promise<Step> => {
-    if (!token.pinSet) {
-      return challenge(
-        ctx,
-        attempt,
-        'authn.challenged',
-        methodResult(methodId, 'SUCCESS', 'NEW_PIN_REQUIRED'),
-        {
-          challenges: ['SECURID_NEWPIN'],
-          securid: { serial: token.serial, stage: 'NEWPIN', step },
-        },
-      )
-    }
-    return success(ctx, attempt, user, 'SECURID', methodId, lockout)
+    const now = clock.now()
+    const use: Claim = (tx) =>
+      tx.tokens.recordUse(user.companyId, token.serial, {
+        step,
+        drift: step - totpStep(now, token.period),
+        at: now,
+      })
+    if (token.pinSet) return success(ctx, attempt, user, 'SECURID', methodId, lockout, use)
+    const result = methodResult(methodId, 'SUCCESS', 'NEW_PIN_REQUIRED')
+    const challenged = await record(
+      ctx,
+      'authn.challenged',
+      attempt.userId,
+      challengeDetails(attempt, result),
+      use,
+    )
+    if (!challenged) return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
+    return challengeStep(result, {
+      challenges: ['SECURID_NEWPIN'],
+      securid: { serial: token.serial, stage: 'NEWPIN', step },
+    })
   }
 
   const verifySecurid = async (
@@ -522,15 +586,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       const center = now + c.drift
       const step = findTotpStep(c.seed, code, center, 1, digits)
       if (step !== undefined) {
-        const fresh = c.lastUsedStep === null || step > c.lastUsedStep
-        if (
-          fresh &&
-          (await store.read.tokens.recordUse(user.companyId, c.token.serial, {
-            step,
-            drift: step - now,
-            at: clock.now(),
-          }))
-        ) {
+        if (c.lastUsedStep === null || step > c.lastUsedStep) {
           return afterTokencode(ctx, attempt, user, c.token, step, 'SECURID', lockout)
         }
         continue
@@ -568,17 +624,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     const next = [dialogue.step + 1, dialogue.step + 2].find((step) =>
       codesEqual(hotp(c.seed, step, c.token.digits), value),
     )
-    const now = totpStep(clock.now(), c.token.period)
-    if (
-      next === undefined ||
-      !(await store.read.tokens.recordUse(user.companyId, c.token.serial, {
-        step: next,
-        drift: next - now,
-        at: clock.now(),
-      }))
-    ) {
-      return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
-    }
+    if (next === undefined) return wrongValue(ctx, attempt, 'SECURID', methodId, lockout)
     return afterTokencode(ctx, attempt, user, c.token, next, methodId, lockout)
   }
 
@@ -636,6 +682,14 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
   ): Promise<Step> => failStep(ctx, attempt.userId, attempt.id, methodId, 'METHOD_NOT_AVAILABLE')
 
+  /** The method whose lockout a credential's `methodId` counts toward (none: not a method). */
+  const lockMethodOf = (methodId: string): AuthnMethod | undefined =>
+    isAuthnMethod(methodId)
+      ? methodId
+      : methodId === 'SECURID_NEXT_TOKENCODE' || methodId === 'SECURID_NEWPIN'
+        ? 'SECURID'
+        : undefined
+
   /**
    * One credential against the attempt's expectations. `known`: what the caller read for this
    * very request (a single-step initialize has read the settings, locks and TOTP registration).
@@ -649,13 +703,9 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   ): Promise<Step> => {
     const lockout = known?.lockout ?? (await lockoutSettings(user.companyId))
     const methodId = credential.methodId.slice(0, MAX_ID_LENGTH)
-    const lockMethod: AuthnMethod | undefined = isAuthnMethod(methodId)
-      ? methodId
-      : methodId === 'SECURID_NEXT_TOKENCODE' || methodId === 'SECURID_NEWPIN'
-        ? 'SECURID'
-        : undefined
+    const lockMethod = lockMethodOf(methodId)
     // A locked method answers METHOD_LOCKED whatever the value, offered or not.
-    if (lockMethod && (await lockedNow(user, lockMethod, lockout, known?.locks))) {
+    if (lockMethod && (await lockedNow(ctx, user, lockMethod, lockout, known?.locks))) {
       return lockedAnswer(ctx, attempt, methodId)
     }
     if (!(attempt.state.challenges as string[]).includes(methodId)) {
@@ -754,8 +804,14 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     inResponseTo: string,
     reason: string,
     userId: string | null,
+    locked?: boolean,
   ): Promise<AuthnOutcome> => {
-    await record(ctx, 'authn.failed', userId, { method: null, attemptId, reason })
+    await record(ctx, 'authn.failed', userId, {
+      method: null,
+      attemptId,
+      reason,
+      ...(locked && { locked }),
+    })
     return outcome(attemptId, messageId, inResponseTo, 'FAIL', reason)
   }
 
@@ -775,7 +831,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         return failWithoutAttempt(ctx, attemptId, messageId, inResponseTo, 'USER_DISABLED', user.id)
       }
       const lockout = await lockoutSettings(user.companyId)
-      const { usable, locked, totp, locks } = await usableMethods(user, lockout)
+      const { usable, locked, totp, locks } = await usableMethods(ctx, user, lockout)
       const forced = input.authMethodId
       const offered = forced === null ? usable : usable.filter((m) => m === forced)
       const now = clock.now()
@@ -798,7 +854,26 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         createdAt: now,
         updatedAt: now,
       }
+      // Nothing to offer. The method asked for (authMethodId) is locked: METHOD_LOCKED, as
+      // verifying it would answer. Otherwise the user has no usable method (none enrolled, or every
+      // one locked): NO_METHOD_AVAILABLE (authn-api.md), audited `locked: true` when locks are the
+      // cause. A single-step credential for a locked method answers METHOD_LOCKED (lockout rule).
       const credential = input.credentials[0]
+      const credentialMethod =
+        credential && lockMethodOf(credential.methodId.slice(0, MAX_ID_LENGTH))
+      const credentialLocked = credentialMethod !== undefined && locked.includes(credentialMethod)
+      if (offered.length === 0 && !credentialLocked) {
+        const forcedLocked = forced !== null && (locked as string[]).includes(forced)
+        return failWithoutAttempt(
+          ctx,
+          attemptId,
+          messageId,
+          inResponseTo,
+          forcedLocked ? 'METHOD_LOCKED' : 'NO_METHOD_AVAILABLE',
+          user.id,
+          forced === null && locked.length > 0,
+        )
+      }
       if (credential) {
         // Single-step: the credential is verified as if by a first verify of this attempt,
         // which is stored only if it goes on (a challenge) or the agent keeps it: its id is
@@ -810,18 +885,6 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
           totp: totp ?? null,
         })
         return settle(attempt, step, messageId, inResponseTo, false)
-      }
-      if (offered.length === 0) {
-        const lockedOnly =
-          forced === null ? locked.length > 0 : (locked as string[]).includes(forced)
-        return failWithoutAttempt(
-          ctx,
-          attemptId,
-          messageId,
-          inResponseTo,
-          lockedOnly ? 'METHOD_LOCKED' : 'NO_METHOD_AVAILABLE',
-          user.id,
-        )
       }
       await store.read.authnAttempts.insert(attempt)
       return outcome(
@@ -846,6 +909,9 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       const now = clock.now()
       if (!attempt || attempt.expiresAt <= now) return error('AUTHN_ATTEMPT_NOT_FOUND')
       if (attempt.status !== 'CHALLENGE') return error('AUTHN_ATTEMPT_NOT_FOUND')
+      // A request without a credential is refused before it takes the attempt's next message.
+      const credential = input.credentials[0]
+      if (!credential) return error('INVALID_REQUEST')
       const timeoutSeconds =
         input.timeoutSeconds === undefined
           ? attempt.timeoutSeconds
@@ -858,8 +924,6 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
           now,
         }))
       if (!claimed) return error('OUT_OF_SEQUENCE')
-      const credential = input.credentials[0]
-      if (!credential) return error('INVALID_REQUEST')
       const user = await store.read.users.findById(ctx.companyId, attempt.userId)
       if (user?.userStatus !== 'Enabled') {
         await store.read.authnAttempts.remove(ctx.companyId, attempt.id)
@@ -918,6 +982,12 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         attemptId === '' ? undefined : await store.read.authnAttempts.find(ctx.companyId, attemptId)
       if (!attempt || attempt.expiresAt <= clock.now()) {
         return outcome(attemptId, messageId, '', 'ERROR', 'AUTHN_ATTEMPT_NOT_FOUND')
+      }
+      if (attempt.status !== 'CHALLENGE') {
+        // Over already (a kept attempt): its outcome stands, nothing is cancelled or audited; as
+        // for a verify, no attempt is in progress. `removeAttemptId` still removes it.
+        if (input.removeAttemptId) await store.read.authnAttempts.remove(ctx.companyId, attempt.id)
+        return outcome(attempt.id, messageId, '', 'ERROR', 'AUTHN_ATTEMPT_NOT_FOUND')
       }
       if (input.removeAttemptId) {
         await store.read.authnAttempts.remove(ctx.companyId, attempt.id)

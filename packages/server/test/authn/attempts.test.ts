@@ -152,6 +152,58 @@ describe('attempts: initialize, verify, the context chain', () => {
     })
   })
 
+  it('a verify without a credential is refused and keeps the chain: the same call with one goes on', async () => {
+    const { t, clock, key, seed } = await setup()
+    const agent = new Agent(t, key)
+    await agent.initialize('alice@example.com')
+    const empty = await mfa(t, key, '/authn/verify', {
+      subjectCredentials: [],
+      context: {
+        authnAttemptId: agent.attemptId,
+        messageId: 'm-empty',
+        inResponseTo: agent.lastServerMessageId,
+      },
+    })
+    expect(empty.json()).toMatchObject({
+      attemptResponseCode: 'ERROR',
+      attemptReasonCode: 'INVALID_REQUEST',
+    })
+    expect((await agent.verify('TOKEN', totpNow(seed, clock.now()))).attemptResponseCode).toBe(
+      'SUCCESS',
+    )
+  })
+
+  it('cancel of an attempt that is over (kept) leaves its outcome, audits nothing, and answers ERROR', async () => {
+    const { t, clock, key, seed } = await setup()
+    const agent = new Agent(t, key)
+    await agent.initialize('alice@example.com', { keepAttempt: true })
+    await agent.verify('TOKEN', totpNow(seed, clock.now()))
+    const before = (await t.runtime.store.read.audit.list(t.company.id)).length
+    const cancel = await mfa(t, key, '/authn/cancel', {
+      authnAttemptId: agent.attemptId,
+      reason: 'USER_ACTION',
+      removeAttemptId: false,
+    })
+    expect(cancel.json()).toMatchObject({
+      attemptResponseCode: 'ERROR',
+      attemptReasonCode: 'AUTHN_ATTEMPT_NOT_FOUND',
+      context: { authnAttemptId: agent.attemptId, inResponseTo: '' },
+    })
+    expect((await t.runtime.store.read.audit.list(t.company.id)).length).toBe(before)
+    const status = await mfa(t, key, '/authn/status', {
+      authnAttemptId: agent.attemptId,
+      removeAttemptId: false,
+    })
+    expect(status.json()).toMatchObject({
+      attemptResponseCode: 'SUCCESS',
+      successfulMethods: ['TOKEN'],
+    })
+    // removeAttemptId still removes it.
+    await mfa(t, key, '/authn/cancel', { authnAttemptId: agent.attemptId, removeAttemptId: true })
+    const gone = await mfa(t, key, '/authn/status', { authnAttemptId: agent.attemptId })
+    expect(gone.json().attemptReasonCode).toBe('AUTHN_ATTEMPT_NOT_FOUND')
+  })
+
   it('initialize on one node, verify on another: attempts live in the database', async () => {
     const { t, clock, key, seed } = await setup()
     const { buildApp } = await import('../../src/app.js')
@@ -195,6 +247,11 @@ describe('attempts: initialize, verify, the context chain', () => {
       attemptResponseCode: 'FAIL',
       attemptReasonCode: 'NO_METHOD_AVAILABLE',
     })
+    // Single-step too: the credential names a method the user does not have.
+    const credentials = [{ methodId: 'TOKEN', collectedInputs: [{ name: 'TOKEN', value: '1' }] }]
+    expect(
+      await new Agent(t, key).initialize('bare@example.com', { subjectCredentials: credentials }),
+    ).toMatchObject({ attemptResponseCode: 'FAIL', attemptReasonCode: 'NO_METHOD_AVAILABLE' })
     // By user id too.
     expect((await new Agent(t, key).initialize(userId)).attemptResponseCode).toBe('CHALLENGE')
     const disabled = await t.call('PUT', `/v1/users/${userId}/userStatus`, {

@@ -33,9 +33,14 @@ const unlock = async (t: TestApp, userId: string, methods: string[]) => {
   return response.json()
 }
 
+const outbox = (t: TestApp): string[] =>
+  readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
+
+const outboxLines = (t: TestApp): number => outbox(t).length
+
 /** The last SMS/voice code written to the outbox. */
 const lastOutboxCode = (t: TestApp): string => {
-  const lines = readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
+  const lines = outbox(t)
   const message = JSON.parse(lines.at(-1) as string).message as string
   return /(\d{6})/.exec(message)?.[1] ?? ''
 }
@@ -52,7 +57,7 @@ describe.each<Scenario>([
   { method: 'EMERGENCY_TOKENCODE' },
   { method: 'SECURID' },
 ])('lockout of $method', ({ method, flag }) => {
-  it('3 wrong codes lock it; the right code then FAILs METHOD_LOCKED; unlock; the right code works', async () => {
+  it('3 counted failures lock it (each SMS/voice send counts); the right code then FAILs METHOD_LOCKED; unlock; the right code works', async () => {
     const clock = manualClock(START)
     const t = await buildTestApp({ clock })
     const key = await agentKey(t)
@@ -98,15 +103,31 @@ describe.each<Scenario>([
       return { agent, first }
     }
 
-    for (let i = 1; i <= 3; i++) {
+    const wrongValue = async () => {
       const { agent, first } = await attempt()
       expect(challengeIds(first)).toEqual([method])
       await prepare(agent)
-      const answer = await agent.verify(method, wrong())
-      expect(answer).toMatchObject({
+      expect(await agent.verify(method, wrong())).toMatchObject({
         attemptResponseCode: 'FAIL',
         attemptReasonCode: 'VERIFY_ERROR',
       })
+    }
+    if (method === 'SMS' || method === 'VOICE') {
+      // Each send counts as a retry (authn-api.md): send (1), wrong value (2); the next send
+      // (3) locks the method instead of sending a code.
+      await wrongValue()
+      const sentBefore = outboxLines(t)
+      const { agent } = await attempt()
+      expect(await agent.verify(method)).toMatchObject({
+        attemptResponseCode: 'FAIL',
+        attemptReasonCode: 'METHOD_LOCKED',
+        credentialValidationResults: [
+          { methodId: method, methodResponseCode: 'FAIL', methodReasonCode: 'METHOD_LOCKED' },
+        ],
+      })
+      expect(outboxLines(t)).toBe(sentBefore)
+    } else {
+      for (let i = 1; i <= 3; i++) await wrongValue()
     }
     if (flag) expect((await userDetails(t, email))[flag]).toBe(true)
 
@@ -177,10 +198,32 @@ describe('lockout details', () => {
     expect(await tryCode(wrongTotp(seed, clock.now()))).toBe('VERIFY_ERROR')
     expect(await tryCode(wrongTotp(seed, clock.now()))).toBe('VERIFY_ERROR')
     expect((await userDetails(t, 'auto@example.com')).isTokenLocked).toBe(true)
+    // Its only method locked, the user has none to offer: NO_METHOD_AVAILABLE, audited as locked.
+    expect(await new Agent(t, key).initialize('auto@example.com')).toMatchObject({
+      attemptResponseCode: 'FAIL',
+      attemptReasonCode: 'NO_METHOD_AVAILABLE',
+    })
+    const noMethod = (await t.runtime.store.read.audit.list(t.company.id)).filter(
+      (e) => e.reason === 'NO_METHOD_AVAILABLE',
+    )
+    expect(noMethod.map((e) => e.details)).toEqual([expect.objectContaining({ locked: true })])
     clock.advance(4 * 60_000)
     expect(await tryCode(totpNow(seed, clock.now()))).toBe('METHOD_LOCKED')
     clock.advance(60_000)
     expect(await tryCode(totpNow(seed, clock.now()))).toBe('CREDENTIAL_VERIFIED')
+    // The lift is a state change: audited, by the system, once.
+    const lifted = (await t.runtime.store.read.audit.list(t.company.id)).filter(
+      (e) => e.action === 'methods.auto_unlocked',
+    )
+    expect(lifted).toEqual([
+      expect.objectContaining({
+        actor: { type: 'system', id: null, role: null },
+        targetType: 'user',
+        targetId: userId,
+        reason: 'LOCKOUT_EXPIRED',
+        details: expect.objectContaining({ method: 'TOKEN' }),
+      }),
+    ])
   })
 
   it('race: 100 parallel wrong codes count exactly maxFailedAttempts failures and lock', async () => {

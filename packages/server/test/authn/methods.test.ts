@@ -179,17 +179,31 @@ describe('SMS and VOICE', () => {
     })
   })
 
-  it('each resend in an attempt counts toward the lockout', async () => {
+  it('each send counts toward the lockout, in one attempt or across attempts; a success resets it', async () => {
     const { t, key } = await setup({ smsNumber: '+15550100' })
-    const agent = new Agent(t, key)
-    await agent.initialize('bob@example.com')
-    expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
-    expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
-    expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
-    expect(await agent.verify('SMS')).toMatchObject({
+    const sends = () => readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
+    const send = async (agent: Agent) => (await agent.verify('SMS')).attemptResponseCode
+    // Two sends, then the right code: the count is reset.
+    const first = new Agent(t, key)
+    await first.initialize('bob@example.com')
+    expect(await send(first)).toBe('CHALLENGE')
+    expect(await send(first)).toBe('CHALLENGE')
+    const code = /(\d{6})/.exec(JSON.parse(sends().at(-1) as string).message)?.[1] as string
+    expect(await first.verify('SMS', code)).toMatchObject({ attemptResponseCode: 'SUCCESS' })
+    // A fresh attempt per send (no free first send): the third locks the method, sending nothing.
+    for (let i = 0; i < 2; i++) {
+      const agent = new Agent(t, key)
+      await agent.initialize('bob@example.com')
+      expect(await send(agent)).toBe('CHALLENGE')
+    }
+    const sent = sends().length
+    const last = new Agent(t, key)
+    await last.initialize('bob@example.com')
+    expect(await last.verify('SMS')).toMatchObject({
       attemptResponseCode: 'FAIL',
       attemptReasonCode: 'METHOD_LOCKED',
     })
+    expect(sends()).toHaveLength(sent)
     expect((await lookup(t, 'bob@example.com')).isSmsLocked).toBe(true)
   })
 })
