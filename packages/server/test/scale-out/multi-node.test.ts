@@ -1,4 +1,4 @@
-import type { ApiKeyFile } from '@tokendesk/core'
+import { type ApiKeyFile, decodeBase32, hotp, totpStep } from '@tokendesk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { base32Secret } from '../helpers.js'
 import {
@@ -185,6 +185,88 @@ suite('three nodes over one PostgreSQL and one Redis', () => {
       const refused = await probe(n)
       expect(refused.status).toBe(403)
       expect(refused.body).toMatchObject({ status: 403, error: 'Forbidden' })
+    }
+  })
+
+  it('Authentication API: an attempt started on one node goes on on another; wrong codes sent to every node lock after exactly 3; a revoked agent key is refused by every node', async () => {
+    const email = `authn-${hex(3)}@example.com`
+    const created = await adminCall(node(0).url, key, 'POST', '/v1/users', { emailAddress: email })
+    const userId = (created.body as { id: string }).id
+    const totp = await adminCall(
+      node(1).url,
+      key,
+      'POST',
+      `/v1/users/${userId}/authenticators/totp`,
+    )
+    expect(totp.status).toBe(201)
+    const seed = decodeBase32((totp.body as { secret: string }).secret) as Uint8Array
+    const agentKey = await adminCall(node(2).url, key, 'POST', '/v1/agentkeys', {})
+    expect(agentKey.status).toBe(201)
+    const { clientKey, clientKeyId } = agentKey.body as { clientKey: string; clientKeyId: string }
+    const mfa = async (n: Node, path: string, body: unknown) => {
+      const response = await fetch(`${n.url}/mfa/v1_1${path}`, {
+        method: 'POST',
+        headers: { 'client-key': clientKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      })
+      return { status: response.status, body: (await response.json()) as unknown }
+    }
+    const credential = (value: string) => [
+      { methodId: 'TOKEN', collectedInputs: [{ name: 'TOKEN', value }] },
+    ]
+
+    const started = await mfa(node(0), '/authn/initialize', {
+      subjectName: email,
+      context: { messageId: 'm1' },
+    })
+    expect(started.body).toMatchObject({ attemptResponseCode: 'CHALLENGE' })
+    const { context } = started.body as { context: { authnAttemptId: string; messageId: string } }
+    const verified = await mfa(node(1), '/authn/verify', {
+      subjectCredentials: credential(hotp(seed, totpStep(Date.now(), 30), 6)),
+      context: {
+        authnAttemptId: context.authnAttemptId,
+        messageId: 'm2',
+        inResponseTo: context.messageId,
+      },
+    })
+    expect(verified.body).toMatchObject({
+      attemptResponseCode: 'SUCCESS',
+      attemptReasonCode: 'CREDENTIAL_VERIFIED',
+    })
+
+    // A value no step near now gives, sent single-step 12 times in parallel across the nodes.
+    const step = totpStep(Date.now(), 30)
+    const near = new Set([-2, -1, 0, 1, 2].map((d) => hotp(seed, step + d, 6)))
+    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555'].find(
+      (v) => !near.has(v),
+    ) as string
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        mfa(node(i), '/authn/initialize', {
+          subjectName: email,
+          context: { messageId: `w${i}` },
+          subjectCredentials: credential(wrong),
+        }),
+      ),
+    )
+    const reasons = answers.map((a) => (a.body as { attemptReasonCode: string }).attemptReasonCode)
+    expect(reasons.filter((r) => r === 'VERIFY_ERROR')).toHaveLength(3)
+    expect(reasons.filter((r) => r === 'METHOD_LOCKED')).toHaveLength(9)
+    const details = await adminCall(node(2).url, key, 'POST', '/v1/users/lookup', { email })
+    expect(details.body).toMatchObject({ isTokenLocked: true })
+
+    const revoked = await adminCall(node(0).url, key, 'DELETE', `/v1/agentkeys/${clientKeyId}`)
+    expect(revoked.status).toBe(200)
+    for (const n of [node(1), node(2)]) {
+      const refused = await mfa(n, '/authn/initialize', {
+        subjectName: email,
+        context: { messageId: 'r' },
+      })
+      expect(refused).toEqual({
+        status: 401,
+        body: { code: '401 UNAUTHORIZED', description: 'Invalid client-key.' },
+      })
     }
   })
 
