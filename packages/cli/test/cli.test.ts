@@ -175,7 +175,8 @@ describe('apikey', { timeout: 60_000 }, () => {
     const args = ['apikey', 'create', '--company', 'Acme', '--role', 'SUPER_ADMIN', '--out', out]
     expect((await tokendesk(box, args)).code).toBe(0)
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({
-      description: '',
+      // No --description: null, as in `apikey list` and the API (admin-api.md §1).
+      description: null,
       adminRestApiUrl: 'https://mfa.example.com/AdminInterface/restapi/',
     })
   })

@@ -1,7 +1,18 @@
 import type { ApiKey, ApiKeyFile } from './api-keys.js'
 import { audit, type Deps, type OperationContext } from './context.js'
 import { DomainError } from './errors.js'
+import { isUuid } from './ids.js'
 import type { Role } from './roles.js'
+
+/** A failed request authentication whose token names a key (admin-api.md §3). */
+export interface AuthenticationFailure {
+  /** The `sub` the token claims: an accessID, not proven. */
+  accessId: string
+  /** The rule the token failed (`signature`, `expired`, `audience`, `revoked`, …). */
+  reason: string
+  requestId: string | null
+  sourceIp: string | null
+}
 
 export interface CreatedApiKey {
   key: ApiKey
@@ -64,7 +75,7 @@ export const createApiKeyService = (
           file: {
             customerName: company.name,
             accessID: key.accessId,
-            description: description ?? '',
+            description,
             accessKey: pair.privateKeyPem,
             adminRestApiUrl: deps.adminRestApiUrl,
           },
@@ -73,6 +84,36 @@ export const createApiKeyService = (
     },
 
     list: (ctx: OperationContext): Promise<ApiKey[]> => store.read.apiKeys.list(ctx.companyId),
+
+    /**
+     * Audits a failed authentication (admin-api.md §3) in the company of the key its token
+     * names, revoked keys included: `api_key.authentication_failed`, the actor being the key
+     * claimed (not proven), with the reason and the client address, never the token. A token
+     * that names no key proves no company: nothing is written, and the answer is `false`.
+     * Whether to record at all (the address's failure budget) is the caller's decision.
+     */
+    async recordAuthenticationFailure(failure: AuthenticationFailure): Promise<boolean> {
+      // Every accessID is a UUID: anything else names no key, and costs no read.
+      if (!isUuid(failure.accessId)) return false
+      const key = await store.read.apiKeys.findByAccessId(failure.accessId)
+      if (!key) return false
+      const ctx: OperationContext = {
+        companyId: key.companyId,
+        actor: { type: 'api_key', id: key.accessId, role: key.role },
+        requestId: failure.requestId,
+        sourceIp: failure.sourceIp,
+      }
+      await store.transaction((tx) =>
+        audit(tx, ctx, clock.now(), {
+          action: 'api_key.authentication_failed',
+          targetType: 'api_key',
+          targetId: key.accessId,
+          result: 'failure',
+          reason: failure.reason,
+        }),
+      )
+      return true
+    },
 
     async revoke(ctx: OperationContext, accessId: string): Promise<ApiKey> {
       return store.transaction(async (tx) => {

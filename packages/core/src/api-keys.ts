@@ -12,11 +12,14 @@ export interface ApiKey {
   revokedAt: number | null
 }
 
-/** The key file handed out once at creation, in RSA's format. */
+/**
+ * The key file handed out once at creation, in RSA's format (admin-api.md §2). `description` is
+ * `null` when none was given (§1: absent string values are `null`), as in the key list.
+ */
 export interface ApiKeyFile {
   customerName: string
   accessID: string
-  description: string
+  description: string | null
   accessKey: string
   adminRestApiUrl: string
 }

@@ -26,7 +26,7 @@ import {
 import { audit, type Deps, type OperationContext } from './context.js'
 import { emergencyCodeHash } from './emergency-code-service.js'
 import { generateCode } from './emergency-codes.js'
-import { isUuid } from './ids.js'
+import { canonicalId, isUuid } from './ids.js'
 import type { MethodLockState } from './methods.js'
 import { codesEqual, findTotpStep, hotp, totpStep } from './otp.js'
 import type { LockoutSettings } from './settings.js'
@@ -181,8 +181,9 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
   }
 
   const findUser = async (companyId: string, subjectName: string): Promise<User | undefined> => {
-    if (isUuid(subjectName)) {
-      const byId = await store.read.users.findById(companyId, subjectName.toLowerCase())
+    const id = canonicalId(subjectName)
+    if (isUuid(id)) {
+      const byId = await store.read.users.findById(companyId, id)
       if (byId) return byId
     }
     return store.read.users.findByEmail(companyId, subjectName)

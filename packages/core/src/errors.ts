@@ -6,6 +6,7 @@
 export const ERRORS = {
   VALIDATION_FAILED: 'Invalid request body.',
   UNKNOWN_PROPERTY: 'Wrong number of properties in the request body.',
+  UNKNOWN_QUERY_PARAMETER: 'Unknown query parameter.',
   MALFORMED_JSON: 'Malformed JSON request body.',
   INVALID_EXPIRATION: 'Invalid expiration date.',
   INVALID_USER_ID: 'Invalid User ID.',

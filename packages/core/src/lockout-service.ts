@@ -3,6 +3,8 @@ import { DomainError, userNotFound } from './errors.js'
 import { isUuid } from './ids.js'
 import type { DocumentedLockFlags, LockableMethod } from './methods.js'
 import { documentedLockFlags } from './methods.js'
+import type { Repositories } from './store.js'
+import { currentLocks } from './user-details.js'
 
 export interface UnlockResult extends DocumentedLockFlags {
   userId: string
@@ -10,11 +12,25 @@ export interface UnlockResult extends DocumentedLockFlags {
 
 /**
  * `PATCH /v1/users/{id}/methods` (admin-api.md §7.1): unlocking clears the lock and the failure
- * count; the answer is the state of all documented methods afterwards, whichever were named.
+ * count; the answer is the state of all documented methods afterwards, whichever were named, as
+ * User Details would report it (a lock past the company's `autoUnlockAfterMinutes` is over).
  * If storage fails mid-way the caller gets `UNLOCK_FAILED` carrying the lock state read back.
  */
 export const createLockoutService = (deps: Pick<Deps, 'store' | 'clock'>) => {
   const { store, clock } = deps
+
+  /** The answer: the documented lock flags as they stand at `now`. */
+  const stateOf = async (
+    repos: Repositories,
+    companyId: string,
+    userId: string,
+    now: number,
+  ): Promise<UnlockResult> => ({
+    userId,
+    ...documentedLockFlags(
+      await currentLocks(repos, companyId, await repos.locks.list(companyId, userId), now),
+    ),
+  })
 
   return {
     async unlock(
@@ -40,15 +56,11 @@ export const createLockoutService = (deps: Pick<Deps, 'store' | 'clock'>) => {
             targetId: user.id,
             details: { methods: [...methods] },
           })
-          return {
-            userId: user.id,
-            ...documentedLockFlags(await tx.locks.list(ctx.companyId, user.id)),
-          }
+          return stateOf(tx, ctx.companyId, user.id, now)
         })
       } catch (cause) {
         if (cause instanceof DomainError) throw cause
-        const state = await store.read.locks.list(ctx.companyId, user.id).then(
-          (locks) => ({ userId: user.id, ...documentedLockFlags(locks) }),
+        const state = await stateOf(store.read, ctx.companyId, user.id, clock.now()).catch(
           () => undefined,
         )
         if (!state) throw cause

@@ -62,6 +62,22 @@ export const effectiveLocks = (
       : lock,
   )
 
+/**
+ * {@link effectiveLocks} of a user's stored locks, reading the company's auto-unlock delay only
+ * when it matters: most users have no locked method, and their answers cost one read less. Every
+ * answer that reports lock state (User Details, the unlock answer) goes through here.
+ */
+export const currentLocks = async (
+  repos: Repositories,
+  companyId: string,
+  stored: readonly MethodLockState[],
+  now: number,
+): Promise<MethodLockState[]> => {
+  if (!stored.some((lock) => lock.lockedAt !== null)) return [...stored]
+  const company = await repos.companies.findById(companyId)
+  return effectiveLocks(stored, company?.settings.lockout.autoUnlockAfterMinutes ?? null, now)
+}
+
 export const loadUserDetails = async (
   repos: Repositories,
   user: User,
@@ -80,13 +96,7 @@ export const userDetailsOf = async (
   { user, locks: stored, latestCode: latest }: StoredUserDetails,
   now: number,
 ): Promise<UserDetails> => {
-  // The company's auto-unlock delay matters only to a locked method: most users have none, and
-  // their details cost one read less.
-  const autoUnlockAfterMinutes = stored.some((lock) => lock.lockedAt !== null)
-    ? ((await repos.companies.findById(user.companyId))?.settings.lockout.autoUnlockAfterMinutes ??
-      null)
-    : null
-  const allLocks = effectiveLocks(stored, autoUnlockAfterMinutes, now)
+  const allLocks = await currentLocks(repos, user.companyId, stored, now)
   return {
     user,
     locks: documentedLockFlags(allLocks),

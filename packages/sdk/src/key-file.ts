@@ -1,11 +1,12 @@
 import { createPrivateKey, type KeyObject, sign } from 'node:crypto'
 import type { KeyFile } from './types.js'
 
-const FIELDS = ['customerName', 'accessID', 'description', 'accessKey', 'adminRestApiUrl'] as const
+const FIELDS = ['customerName', 'accessID', 'accessKey', 'adminRestApiUrl'] as const
 
 /**
- * Checks a parsed key file: the five string fields of admin-api.md §2 (`description` may be
- * empty) and a readable RSA private key. Throws a `TypeError` naming what is wrong, never the key.
+ * Checks a parsed key file: the five fields of admin-api.md §2, strings except `description`,
+ * which may also be `null` (a key created without one), and a readable RSA private key. Throws a
+ * `TypeError` naming what is wrong, never the key.
  *
  * @example
  * ```ts
@@ -19,6 +20,9 @@ export const parseKeyFile = (value: unknown): KeyFile => {
   const record = value as Record<string, unknown>
   for (const field of FIELDS) {
     if (typeof record[field] !== 'string') throw new TypeError(`key file: ${field} is missing`)
+  }
+  if (typeof record.description !== 'string' && record.description !== null) {
+    throw new TypeError('key file: description is missing')
   }
   const file = record as unknown as KeyFile
   if (file.accessID === '' || file.accessKey === '') {

@@ -18,11 +18,12 @@ export type Role = 'SUPER_ADMIN' | 'HELP_DESK_ADMIN'
 /**
  * The Administration API key file (admin-api.md §2), as downloaded once when the key is
  * created. `accessKey` is the PKCS#1 PEM private key: keep the file private (mode 0600).
+ * `description` is `null` when the key was created without one.
  */
 export interface KeyFile {
   customerName: string
   accessID: string
-  description: string
+  description: string | null
   accessKey: string
   adminRestApiUrl: string
 }

@@ -414,7 +414,23 @@ export const describeClient = (label: string, sdk: SdkModule): void => {
       expect(() =>
         sdk.createClient({ keyFile: { ...t.company.helpDesk, accessID: 7 } as never }),
       ).toThrow('key file: accessID is missing')
+      expect(() =>
+        sdk.createClient({ keyFile: { ...t.company.helpDesk, description: 7 } as never }),
+      ).toThrow('key file: description is missing')
       expect(fetch).not.toHaveBeenCalled()
+    })
+
+    it('uses the key file of a key created without a description (description null)', async () => {
+      const admin = sdk.createClient({ keyFile: t.company.superAdmin, baseUrl: t.baseUrl })
+      const keyFile = await admin.createApiKey({ role: 'HELP_DESK_ADMIN' })
+      expect(keyFile.description).toBeNull()
+      const path = join(t.dir, `${keyFile.accessID}.key`)
+      writeFileSync(path, JSON.stringify(keyFile), { mode: 0o600 })
+      const client = sdk.createClient({ keyFile: path, baseUrl: t.baseUrl })
+      await expect(client.lookupUser({ email: 'x@example.com' })).rejects.toMatchObject({
+        status: 404,
+      })
+      await admin.revokeApiKey(keyFile.accessID)
     })
   })
 

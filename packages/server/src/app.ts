@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
   type CompanySettings,
+  canonicalId,
   DomainError,
   type RateLimitSettings,
   roleAllows,
@@ -62,10 +63,12 @@ const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 /**
  * Builds the HTTP application over a runtime: no listening, no environment. Request pipeline of
  * an administration API route, in order:
- *   1. authenticate the JWT (403 Spring body; 429 once the address's failure budget is spent);
+ *   1. authenticate the JWT (403 Spring body, audited in the company of the key the token names;
+ *      429, unaudited, once the address's failure budget is spent);
  *   2. take a token from the key's bucket (429 with Retry-After; RateLimit-* headers always);
  *   3. check the key's role against the route's permission (403);
- *   4. parse and validate the body strictly (400/413/415); 5. call one service; 6. serialise.
+ *   4. parse the body, make path ids canonical (lowercase), validate strictly (400/413/415);
+ *   5. call one service; 6. serialise.
  */
 export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<FastifyInstance> => {
   const { config, services, store, clock } = runtime
@@ -207,12 +210,30 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
     return company.settings.rateLimit
   }
 
+  /**
+   * Audits a failed authentication in the company of the key its token names (admin-api.md §3).
+   * The answer stays the 403 whatever happens here: a write that fails is logged, not answered.
+   */
+  const auditFailure = async (request: FastifyRequest, accessId: string, reason: unknown) => {
+    try {
+      await services.apiKeys.recordAuthenticationFailure({
+        accessId,
+        reason: String(reason),
+        requestId: request.id,
+        sourceIp: request.ip,
+      })
+    } catch (writeError) {
+      request.log.error({ err: writeError }, 'the failed authentication could not be audited')
+    }
+  }
+
   const authenticate = async (request: FastifyRequest) => {
     try {
       request.principal = await authenticator.authenticate(tokenFromHeaders(request.headers))
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'AUTHENTICATION_FAILED') throw error
-      request.log.info({ reason: error.details?.reason }, 'authentication failed')
+      const { reason, accessId } = error.details ?? {}
+      request.log.info({ reason, accessId }, 'authentication failed')
       const budget = await rateLimiter.consume(
         `authfail:${request.ip}`,
         authFailureRule,
@@ -221,6 +242,9 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
       if (!budget.allowed) {
         throw new DomainError('RATE_LIMITED', { details: { retryAfter: budget.retryAfterSeconds } })
       }
+      // Only failures within the address's budget are audited: once it is spent the answer is
+      // 429 and nothing is written, so failures cannot be turned into unbounded writes.
+      if (typeof accessId === 'string') await auditFailure(request, accessId, reason)
       throw error
     }
   }
@@ -259,6 +283,13 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
         const permission = request.routeOptions.config.permission ?? 'superadmin'
         if (!roleAllows(principal.role, permission)) throw new DomainError('ROLE_FORBIDDEN')
         return undefined
+      })
+      // Path parameters are ids (users, codes, keys): UUIDs, which are case-insensitive, so an
+      // upper-case one names the stored, lowercase id. The one place ids are made canonical.
+      admin.addHook('preValidation', (request, _reply, done) => {
+        const params = request.params as Record<string, string>
+        for (const name in params) params[name] = canonicalId(params[name] as string)
+        done()
       })
 
       emergencyCodeRoutes(admin, services)

@@ -174,6 +174,12 @@ export const TokenImportBody = Type.Object(
   strict,
 )
 
+/** The PSKC (RFC 6030) form of the token import: the document itself (`application/pskc+xml`). */
+export const PskcDocument = Type.String({
+  description:
+    'A PSKC (RFC 6030) document, UTF-8, with its seeds in clear. An encrypted document needs its key: send it to POST /v1/sidTokens/import/pskc.',
+})
+
 export const DryRunQuery = Type.Object(
   { dryRun: Type.Optional(StringEnum(['true', 'false'])) },
   strict,
@@ -309,7 +315,7 @@ export const ApiKeyFileResponse = Type.Object(
   {
     customerName: Type.String(),
     accessID: Uuid,
-    description: Type.String(),
+    description: Nullable(Type.String({ description: '`null` when none was given.' })),
     accessKey: Type.String({ description: 'PKCS#1 PEM private key. Shown once.' }),
     adminRestApiUrl: Type.String(),
   },
@@ -610,6 +616,9 @@ export const AgentKeyRevokeResponse = Type.Object(
   { clientKeyId: Uuid, revokedAt: Timestamp },
   strict,
 )
+
+/** admin-api.md §9: TOTP registration takes no body, or `{}` (and nothing else). */
+export const EmptyBody = Type.Object({}, strict)
 
 /** admin-api.md §9: exactly these keys; the seed is shown once, here only. */
 export const TotpRegistrationResponse = Type.Object(

@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import {
   type ApiKeyFile,
   type Clock,
@@ -15,6 +16,7 @@ import {
 } from '@tokendesk/core'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { importPKCS8, SignJWT } from 'jose'
+import pino, { type Logger } from 'pino'
 import { afterAll, beforeAll, onTestFinished } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { adminRestApiUrlOf, loadConfig } from '../src/config/load.js'
@@ -257,6 +259,23 @@ const rewire = async (runtime: Runtime, wrap: (store: Store) => Store): Promise<
       maxActiveApiKeys: runtime.config.maxActiveApiKeys,
     }),
   }
+}
+
+/** One JSON line of a {@link capturingLogger}. */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>
+
+/** A pino logger whose JSON lines land in `lines` (to check what the server logs). */
+export const capturingLogger = (): { logger: Logger; lines: LogLine[] } => {
+  const lines: LogLine[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        lines.push(JSON.parse(line))
+      }
+      done()
+    },
+  })
+  return { logger: pino({ level: 'info' }, stream), lines }
 }
 
 /** A settable clock for expiry tests. */

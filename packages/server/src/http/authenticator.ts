@@ -13,7 +13,8 @@ import { audienceMatches } from './audience.js'
  *  5. exp > now-60, iat <= now+60, exp-iat <= 3660 (1 h + 60 s skew);   → "…expired…"
  *  6. `aud` matches the deployment's admin URL (see audience.ts).      → "Invalid audience"
  * Header parameters that name keys (`kid`, `jku`, `x5u`, `jwk`) are never used: the key is always
- * the stored public key of `sub`.
+ * the stored public key of `sub`. A failure's details carry its `reason` and, once the token's
+ * `sub` could be read, that claimed `accessId` (so that it can be audited in that key's company).
  *
  * Verified tokens are cached until `exp` (signature checks dominate the cost). The key itself
  * (its revocation) is read afresh (`store.refreshReads`) in every turn of the event loop, once for
@@ -39,8 +40,15 @@ const MAX_TOKEN_LENGTH = 8192
 const CACHE_LIMIT = 10_000
 const TOUCH_INTERVAL_MS = 60_000
 
-const fail = (message: string, reason: string): DomainError<'AUTHENTICATION_FAILED'> =>
-  new DomainError('AUTHENTICATION_FAILED', { message, details: { reason } })
+const fail = (
+  message: string,
+  reason: string,
+  accessId?: string,
+): DomainError<'AUTHENTICATION_FAILED'> =>
+  new DomainError('AUTHENTICATION_FAILED', {
+    message,
+    details: accessId === undefined ? { reason } : { reason, accessId },
+  })
 
 const PROCESS_FAILED = 'Server failed to process provided access token'
 
@@ -92,7 +100,11 @@ export const createAuthenticator = (deps: {
   const activeKey = async (accessId: string): Promise<ApiKey> => {
     const key = await keyOf(accessId)
     if (!key || key.revokedAt !== null) {
-      throw fail('Invalid Access Id: no active API key has this accessID', 'unknown_access_id')
+      throw fail(
+        'Invalid Access Id: no active API key has this accessID',
+        key ? 'revoked' : 'unknown_access_id',
+        accessId,
+      )
     }
     return key
   }
@@ -104,14 +116,18 @@ export const createAuthenticator = (deps: {
     await store.read.apiKeys.touch(key.accessId, now).catch(() => undefined)
   }
 
-  const checkTimes = (exp: number, iat: number): void => {
+  const checkTimes = (exp: number, iat: number, accessId: string): void => {
     const now = clock.now() / 1000
     if (
       !(exp > now - SKEW_S) ||
       !(iat <= now + SKEW_S) ||
       !(exp - iat <= MAX_LIFETIME_S + SKEW_S)
     ) {
-      throw fail('Provided access token is expired or valid for more than one hour', 'expired')
+      throw fail(
+        'Provided access token is expired or valid for more than one hour',
+        'expired',
+        accessId,
+      )
     }
   }
 
@@ -119,44 +135,48 @@ export const createAuthenticator = (deps: {
     const parts = token.split('.')
     if (parts.length !== 3 || token.length > MAX_TOKEN_LENGTH)
       throw fail(PROCESS_FAILED, 'malformed')
+    const unverified = decodeSegment(parts[1] as string)
+    const payloadObject =
+      typeof unverified === 'object' && unverified !== null && !Array.isArray(unverified)
+    const claimed =
+      payloadObject && 'sub' in unverified && typeof unverified.sub === 'string'
+        ? unverified.sub
+        : undefined
+    /** A failure naming the key the token claims, when it names one. */
+    const failed = (message: string, reason: string) => fail(message, reason, claimed)
     let header: ReturnType<typeof decodeProtectedHeader>
     try {
       header = decodeProtectedHeader(token)
     } catch {
-      throw fail(PROCESS_FAILED, 'malformed')
+      throw failed(PROCESS_FAILED, 'malformed')
     }
     // `typ` is a media type: compared case-insensitively (RFC 7515 §4.1.9).
     const typ: unknown = header.typ
     if (header.alg !== 'RS256' || (typ !== undefined && String(typ).toUpperCase() !== 'JWT')) {
-      throw fail('Unsupported token: the JWT must be of type JWT, signed with RS256', 'alg')
+      throw failed('Unsupported token: the JWT must be of type JWT, signed with RS256', 'alg')
     }
-    const unverified = decodeSegment(parts[1] as string)
-    if (typeof unverified !== 'object' || unverified === null || Array.isArray(unverified)) {
-      throw fail(PROCESS_FAILED, 'malformed')
-    }
-    if (!('sub' in unverified) || typeof unverified.sub !== 'string') {
-      throw fail('Invalid Access Id: the token has no sub', 'no_sub')
-    }
-    const key = await activeKey(unverified.sub)
+    if (!payloadObject) throw fail(PROCESS_FAILED, 'malformed')
+    if (claimed === undefined) throw fail('Invalid Access Id: the token has no sub', 'no_sub')
+    const key = await activeKey(claimed)
     let payload: Uint8Array
     try {
       ;({ payload } = await compactVerify(token, publicKeyOf(key), { algorithms: ['RS256'] }))
     } catch {
-      throw fail(PROCESS_FAILED, 'signature')
+      throw failed(PROCESS_FAILED, 'signature')
     }
     let claims: Record<string, unknown>
     try {
       claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
     } catch {
-      throw fail(PROCESS_FAILED, 'payload')
+      throw failed(PROCESS_FAILED, 'payload')
     }
     const { exp, iat, aud, sub } = claims
-    if (sub !== key.accessId) throw fail(PROCESS_FAILED, 'sub_mismatch')
-    if (typeof exp !== 'number' || typeof iat !== 'number') throw fail(PROCESS_FAILED, 'claims')
-    if (!Number.isFinite(exp) || !Number.isFinite(iat)) throw fail(PROCESS_FAILED, 'claims')
-    checkTimes(exp, iat)
+    if (sub !== key.accessId) throw failed(PROCESS_FAILED, 'sub_mismatch')
+    if (typeof exp !== 'number' || typeof iat !== 'number') throw failed(PROCESS_FAILED, 'claims')
+    if (!Number.isFinite(exp) || !Number.isFinite(iat)) throw failed(PROCESS_FAILED, 'claims')
+    checkTimes(exp, iat, key.accessId)
     if (!audienceMatches(aud, audiences)) {
-      throw fail('Invalid audience: aud must be the adminRestApiUrl of the key file', 'audience')
+      throw failed('Invalid audience: aud must be the adminRestApiUrl of the key file', 'audience')
     }
     return { key, claims: { accessId: key.accessId, exp, iat } }
   }
@@ -182,7 +202,7 @@ export const createAuthenticator = (deps: {
       const cached = verified.get(token)
       let key: ApiKey
       if (cached) {
-        checkTimes(cached.exp, cached.iat)
+        checkTimes(cached.exp, cached.iat, cached.accessId)
         key = await activeKey(cached.accessId)
       } else {
         const result = await verify(token)

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { DomainError, ERRORS, type ErrorCode, isDomainError } from '@tokendesk/core'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, HTTP_STATUS, REASON, SECURITY_HEADERS } from './error-status.js'
+import { errorBody, HTTP_STATUS, SECURITY_HEADERS } from './error-status.js'
 
 /**
  * The one place that renders errors (admin-api.md §3–§4):
@@ -36,12 +38,26 @@ const describeIssue = (
   return `Invalid request: ${where} ${what}.`
 }
 
+/** The media types a route names (`consumes`, or body schemas per media type), if it does. */
+const mediaTypesOf = (request: FastifyRequest): string[] | undefined => {
+  const schema = request.routeOptions.schema as
+    | { consumes?: string[]; body?: { content?: Record<string, unknown> } }
+    | undefined
+  const content = schema?.body?.content
+  return schema?.consumes ?? (content && Object.keys(content))
+}
+
 const toDomainError = (error: FastifyError, request: FastifyRequest): DomainError => {
   if (isDomainError(error)) return error
   if (error.validation) {
-    if (error.validation.some((issue) => issue.keyword === 'additionalProperties')) {
-      return new DomainError('UNKNOWN_PROPERTY')
+    const unknown = error.validation.find((issue) => issue.keyword === 'additionalProperties')
+    if (unknown && error.validationContext === 'querystring') {
+      const { additionalProperty } = unknown.params as { additionalProperty?: unknown }
+      return new DomainError('UNKNOWN_QUERY_PARAMETER', {
+        message: `Unknown query parameter: ${String(additionalProperty)}.`,
+      })
     }
+    if (unknown) return new DomainError('UNKNOWN_PROPERTY')
     const invalidBody = request.routeOptions.config.invalidBody
     if (invalidBody && error.validationContext === 'body') return new DomainError(invalidBody)
     return new DomainError('VALIDATION_FAILED', {
@@ -49,6 +65,13 @@ const toDomainError = (error: FastifyError, request: FastifyRequest): DomainErro
     })
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+  // A route that takes other types than JSON (the imports) names them in its 415.
+  const types = mapped === 'UNSUPPORTED_MEDIA_TYPE' ? mediaTypesOf(request) : undefined
+  if (types) {
+    return new DomainError('UNSUPPORTED_MEDIA_TYPE', {
+      message: `Unsupported content type: send ${types.join(' or ')}.`,
+    })
+  }
   if (mapped) return new DomainError(mapped)
   if (error instanceof SyntaxError || error.statusCode === 400)
     return new DomainError('MALFORMED_JSON')
@@ -146,8 +169,10 @@ const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
 /**
  * Requests Node's HTTP parser refuses before any route runs (a bad or conflicting
  * `Content-Length`, a NUL in the request line, headers over 16 KiB, a request past the timeout):
- * the business body too, with the headers every answer carries, then the connection is closed
- * (the stream can no longer be trusted to be in step).
+ * the business body too, with the headers every answer carries (a new `X-Request-Id`: the
+ * request's own headers were never read), then the connection is closed (the stream can no
+ * longer be trusted to be in step). The status line has the standard reason phrase (`400 Bad
+ * Request`); only the body's `code` uses RSA's names (`400 BAD_REQUEST`).
  */
 export const clientErrorHandler = (error: Error & { code?: string }, socket: Socket): void => {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
@@ -155,9 +180,10 @@ export const clientErrorHandler = (error: Error & { code?: string }, socket: Soc
   const body = JSON.stringify(errorBody(status, description))
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${REASON[status]}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'content-type: application/json; charset=utf-8\r\n' +
         `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${randomUUID()}\r\n` +
         RAW_SECURITY_HEADERS +
         'cache-control: no-store\r\n' +
         'connection: close\r\n\r\n' +

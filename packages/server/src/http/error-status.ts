@@ -7,6 +7,7 @@ import type { ErrorCode } from '@tokendesk/core'
 export const HTTP_STATUS = {
   VALIDATION_FAILED: 400,
   UNKNOWN_PROPERTY: 400,
+  UNKNOWN_QUERY_PARAMETER: 400,
   MALFORMED_JSON: 400,
   INVALID_EXPIRATION: 400,
   INVALID_USER_ID: 400,

@@ -36,5 +36,10 @@ export const contextOf = (request: FastifyRequest): OperationContext => {
   }
 }
 
+/** `preValidation` of a route whose body is optional: no body (or an empty one) is `{}`. */
+export const absentBodyIsEmpty = async (request: FastifyRequest): Promise<void> => {
+  if (request.body === undefined) request.body = {}
+}
+
 export const iso = (ms: number): string => new Date(ms).toISOString()
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))

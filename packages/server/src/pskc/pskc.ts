@@ -15,7 +15,17 @@ export interface PskcOptions {
   preSharedKey?: string | undefined
   /** The password of a PBKDF2-derived key (§6.2). */
   password?: string | undefined
+  /**
+   * How the caller can send a key the document needs, appended to the error that asks for it
+   * (the raw XML form has nowhere to put one; key material never goes in a query string).
+   */
+  keyHint?: string
 }
+
+/** The media type of a PSKC document (RFC 6030 §12.1.1). */
+export const PSKC_MEDIA_TYPE = 'application/pskc+xml'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 const TOTP = 'urn:ietf:params:xml:ns:keyprov:pskc:totp'
 const PBKDF2 = 'http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#pbkdf2'
@@ -56,13 +66,16 @@ const encryptionKeyOf = (container: XmlElement, options: PskcOptions): Buffer | 
     const prf = child(params, 'PRF')?.attributes.Algorithm
     if (prf !== undefined && prf !== HMAC_SHA1)
       throw invalid('only HMAC-SHA1 is supported as PBKDF2 PRF')
-    if (options.password === undefined)
-      throw invalid('the file is password-protected: send password')
+    if (options.password === undefined) {
+      throw invalid(`the file is password-protected: send password${options.keyHint ?? ''}`)
+    }
     return pbkdf2Sync(options.password, salt, iterations, keyLength, 'sha1')
   }
   // §6.1: a pre-shared key, named by ds:KeyName.
   if (options.preSharedKey === undefined) {
-    throw invalid('the file is encrypted with a pre-shared key: send preSharedKey (hex)')
+    throw invalid(
+      `the file is encrypted with a pre-shared key: send preSharedKey (hex)${options.keyHint ?? ''}`,
+    )
   }
   if (!/^([0-9a-fA-F]{2}){16,32}$/.test(options.preSharedKey)) {
     throw invalid('preSharedKey must be 16, 24 or 32 bytes in hex')
@@ -124,6 +137,15 @@ const secretOf = (
     throw invalid(`key ${id}: the MAC check failed`)
   }
   return decrypt(encrypted, encryption.key, `key ${id} Secret`).plain
+}
+
+/** The text of a PSKC document sent as raw bytes: UTF-8 (a BOM is dropped), else 400. */
+export const pskcText = (bytes: Uint8Array): string => {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw invalid('the document is not UTF-8')
+  }
 }
 
 /** The tokens of a PSKC document, as the JSON import takes them (seeds in base32). */

@@ -1,5 +1,5 @@
 import type { Services } from '@tokendesk/core'
-import { type App, contextOf, iso, isoOrNull } from '../http/types.js'
+import { type App, absentBodyIsEmpty, contextOf, iso, isoOrNull } from '../http/types.js'
 import { readPskc } from '../pskc/pskc.js'
 import {
   AgentKeyCreateBody,
@@ -8,6 +8,7 @@ import {
   AgentKeyListResponse,
   AgentKeyRevokeResponse,
   DryRunQuery,
+  EmptyBody,
   ErrorBody,
   PskcImportBody,
   TokenImportResponse,
@@ -28,9 +29,7 @@ export const agentKeyRoutes = (app: App, services: Services): void => {
     {
       config: { permission: 'superadmin' },
       // No body (or an empty one) is a key without description.
-      preValidation: async (request) => {
-        if (request.body === undefined) request.body = {}
-      },
+      preValidation: absentBodyIsEmpty,
       schema: {
         tags,
         summary: '[ext] Create an agent key (client-key); answers its key file, once',
@@ -86,10 +85,13 @@ export const agentKeyRoutes = (app: App, services: Services): void => {
     '/v1/users/:userId/authenticators/totp',
     {
       config: { permission: 'helpdesk' },
+      // No body, or `{}` (admin-api.md §9); anything else is refused like any strict body.
+      preValidation: absentBodyIsEmpty,
       schema: {
         tags: ['Authenticators'],
         summary: '[ext] Register Authenticate OTP (TOTP); answers the otpauth:// URI once',
         params: UserIdParams,
+        body: EmptyBody,
         response: { 201: TotpRegistrationResponse, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },

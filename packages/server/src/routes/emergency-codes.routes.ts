@@ -1,6 +1,5 @@
 import type { Services } from '@tokendesk/core'
-import type { FastifyRequest } from 'fastify'
-import { type App, contextOf, iso, isoOrNull } from '../http/types.js'
+import { type App, absentBodyIsEmpty, contextOf, iso, isoOrNull } from '../http/types.js'
 import {
   EacDeleteParams,
   EacDeleteResponse,
@@ -14,12 +13,10 @@ import {
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 429: ErrorBody }
 
-/** No body (or an empty one) is an empty request: the company defaults apply (docs/api.md). */
-const absentBodyIsEmpty = async (request: FastifyRequest): Promise<void> => {
-  if (request.body === undefined) request.body = {}
-}
-
-/** Emergency tokencodes (admin-api.md §6; seeds 000–002). */
+/**
+ * Emergency tokencodes (admin-api.md §6; seeds 000–002). No body (or an empty one) is an empty
+ * request: the company defaults apply (docs/api.md).
+ */
 export const emergencyCodeRoutes = (app: App, services: Services): void => {
   app.put(
     '/v1/users/:userId/emergencyTokencode',

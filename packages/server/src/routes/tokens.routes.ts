@@ -1,9 +1,17 @@
-import type { HardwareToken, Services } from '@tokendesk/core'
+import type { Static } from '@sinclair/typebox'
+import {
+  DomainError,
+  type HardwareToken,
+  type Services,
+  type TokenImportItem,
+} from '@tokendesk/core'
 import { type App, contextOf, isoOrNull } from '../http/types.js'
+import { PSKC_MEDIA_TYPE, pskcText, readPskc } from '../pskc/pskc.js'
 import {
   DevicesResponse,
   DryRunQuery,
   ErrorBody,
+  PskcDocument,
   TokenAssignBody,
   TokenAssignResponse,
   TokenClearPinResponse,
@@ -17,6 +25,11 @@ import {
 } from '../schemas.js'
 
 const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody }
+
+/** Import bodies can be large (100,000 tokens); every other body stays under 64 KiB. */
+const IMPORT_BODY_LIMIT = 16 * 1024 * 1024
+/** The raw XML form cannot carry a document's key: the JSON form of the PSKC route can. */
+const PSKC_KEY_HINT = ', with the document, as JSON to POST /v1/sidTokens/import/pskc'
 
 const statusView = (userId: string, token: HardwareToken) => ({
   userId,
@@ -213,26 +226,62 @@ export const tokenRoutes = (app: App, services: Services): void => {
     },
   )
 
-  app.post(
-    '/v1/sidTokens/import',
-    {
-      bodyLimit: 16 * 1024 * 1024,
-      config: { permission: 'superadmin' },
-      schema: {
-        tags: ['Hardware tokens'],
-        summary: '[ext] Import hardware tokens (all or nothing)',
-        querystring: DryRunQuery,
-        body: TokenImportBody,
-        response: { 200: TokenImportResponse, ...errors },
+  // The import route gets its own scope: only it parses application/pskc+xml.
+  app.register(async (scope: App) => {
+    scope.addContentTypeParser(
+      PSKC_MEDIA_TYPE,
+      { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT },
+      (_request, body, done) => {
+        try {
+          done(null, pskcText(body as Buffer))
+        } catch (error) {
+          done(error as Error, undefined)
+        }
       },
-    },
-    async (request) => {
-      const result = await services.tokens.importTokens(contextOf(request), request.body.tokens, {
-        dryRun: request.query.dryRun === 'true',
-      })
-      return result.dryRun
-        ? { imported: 0 as const, wouldImport: result.wouldImport }
-        : { imported: result.imported, tokenSerialNumbers: result.serials }
-    },
-  )
+    )
+
+    scope.post(
+      '/v1/sidTokens/import',
+      {
+        bodyLimit: IMPORT_BODY_LIMIT,
+        config: { permission: 'superadmin' },
+        schema: {
+          tags: ['Hardware tokens'],
+          summary: '[ext] Import hardware tokens, as JSON or a PSKC document (all or nothing)',
+          querystring: DryRunQuery,
+          body: {
+            content: {
+              'application/json': { schema: TokenImportBody },
+              [PSKC_MEDIA_TYPE]: { schema: PskcDocument },
+            },
+          },
+          response: { 200: TokenImportResponse, ...errors, 413: ErrorBody, 415: ErrorBody },
+        },
+      },
+      async (request) => {
+        const result = await services.tokens.importTokens(
+          contextOf(request),
+          importItems(request.body),
+          { dryRun: request.query.dryRun === 'true' },
+        )
+        return result.dryRun
+          ? { imported: 0 as const, wouldImport: result.wouldImport }
+          : { imported: result.imported, tokenSerialNumbers: result.serials }
+      },
+    )
+  })
+}
+
+/**
+ * The tokens of an import body, validated by its media type's schema: a PSKC document (the
+ * parser's text) or the JSON object. Without a body no schema applies, hence the check.
+ */
+const importItems = (body: unknown): readonly TokenImportItem[] => {
+  if (typeof body === 'string') return readPskc(body, { keyHint: PSKC_KEY_HINT })
+  if (body === undefined) {
+    throw new DomainError('VALIDATION_FAILED', {
+      message: `Send the tokens as application/json or ${PSKC_MEDIA_TYPE}.`,
+    })
+  }
+  return (body as Static<typeof TokenImportBody>).tokens
 }

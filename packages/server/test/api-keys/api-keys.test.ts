@@ -63,13 +63,23 @@ describe('POST /v1/apikeys', () => {
     expect(forbidden.json().code).toBe('403 FORBIDDEN')
   })
 
-  it('creates a SUPER_ADMIN key without a description', async () => {
+  it('creates a SUPER_ADMIN key without a description: null in the key file and the list', async () => {
     const t = await buildTestApp()
     const response = await createKey(t, { role: 'SUPER_ADMIN' })
     expect(response.statusCode).toBe(201)
     const file = response.json() as ApiKeyFile
-    expect(file.description).toBe('')
-    expect((await t.call('GET', '/v1/apikeys', undefined, file)).statusCode).toBe(200)
+    // admin-api.md §1: absent string values are null; the key file has all five fields (§2).
+    expect(Object.keys(file)).toHaveLength(5)
+    expect(file.description).toBeNull()
+    const list = await t.call('GET', '/v1/apikeys', undefined, file)
+    expect(list.statusCode).toBe(200)
+    const listed = (list.json() as Array<Record<string, unknown>>).find(
+      (key) => key.accessID === file.accessID,
+    )
+    expect(listed?.description).toBeNull()
+    // An empty description given is kept as given.
+    const empty = (await createKey(t, { role: 'SUPER_ADMIN', description: '' })).json()
+    expect(empty.description).toBe('')
   })
 
   it('answers 409 for the 11th active key, and accepts one again after a revocation', async () => {

@@ -252,8 +252,10 @@ describe('attempts: initialize, verify, the context chain', () => {
     expect(
       await new Agent(t, key).initialize('bare@example.com', { subjectCredentials: credentials }),
     ).toMatchObject({ attemptResponseCode: 'FAIL', attemptReasonCode: 'NO_METHOD_AVAILABLE' })
-    // By user id too.
+    // By user id too, in any case (UUIDs are case-insensitive).
     expect((await new Agent(t, key).initialize(userId)).attemptResponseCode).toBe('CHALLENGE')
+    const upper = await new Agent(t, key).initialize(userId.toUpperCase())
+    expect(upper.attemptResponseCode).toBe('CHALLENGE')
     const disabled = await t.call('PUT', `/v1/users/${userId}/userStatus`, {
       userStatus: 'Disabled',
     })

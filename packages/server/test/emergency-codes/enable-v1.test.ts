@@ -163,7 +163,6 @@ describe('PUT /v1/users/{id}/emergencyTokencode', () => {
   it.each([
     ['an unknown uuid', '54082ac6-4713-6368-2251-df813c41159f'],
     ['a malformed id', 'not-a-uuid'],
-    ['an upper-case uuid', '54082AC6-4713-6368-2251-DF813C41159F'],
   ])('answers 404 User <id> not found for %s', async (_label, userId) => {
     const t = shared()
     const response = await put(t, userId, { expirationDays: '7' })
@@ -174,13 +173,22 @@ describe('PUT /v1/users/{id}/emergencyTokencode', () => {
     })
   })
 
-  it('answers 404 for the upper-case form of an existing user id', async () => {
+  it('takes the upper-case form of a user id: UUIDs are case-insensitive', async () => {
     const t = shared()
     const userId = await t.createUser()
-    const upper = userId.toUpperCase()
-    const response = await put(t, upper, {})
-    expect(response.statusCode).toBe(404)
-    expect(response.json().description).toBe(`User ${upper} not found`)
+    const response = await put(t, userId.toUpperCase(), {})
+    expect(response.statusCode, response.body).toBe(200)
+    const { emergencyTokencodeId } = response.json()
+    const disabled = await t.call(
+      'DELETE',
+      `/v1/users/${userId.toUpperCase()}/emergencyTokencode/${emergencyTokencodeId.toUpperCase()}`,
+    )
+    expect(disabled.statusCode).toBe(200)
+    expect(disabled.json().userId).toBe(userId)
+    // An unknown id in upper case names no user, in its stored (lowercase) form.
+    const unknown = await put(t, '54082AC6-4713-6368-2251-DF813C41159F', {})
+    expect(unknown.statusCode).toBe(404)
+    expect(unknown.json().description).toBe('User 54082ac6-4713-6368-2251-df813c41159f not found')
   })
 
   it('lets a HELP_DESK_ADMIN key issue a code', async () => {

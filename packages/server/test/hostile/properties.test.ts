@@ -902,6 +902,10 @@ describe('property-based hostile input at every route (issue 8)', () => {
         code: '400 BAD_REQUEST',
         description: 'Malformed HTTP request.',
       })
+      // The standard reason phrase (only the body's code has RSA's name), and a request id as
+      // every response carries (admin-api.md §1).
+      expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+      expect(text).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i)
       expect(text).toMatch(/\r\nx-content-type-options: nosniff\r\n/i)
       expect(closed).toBe(true)
     })

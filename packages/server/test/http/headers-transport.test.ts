@@ -421,6 +421,7 @@ describe('(c) body limits and timeouts as documented (docs/configuration.md "Fix
 
   it.each([
     ['/v1/sidTokens/import', 'application/json'],
+    ['/v1/sidTokens/import', 'application/pskc+xml'],
     ['/v1/sidTokens/import/pskc', 'application/json'],
     ['/v1/users/import', 'text/csv'],
   ])('%s takes 16 MiB, one byte more → 413', async (path, contentType) => {
@@ -463,7 +464,8 @@ describe('(c) body limits and timeouts as documented (docs/configuration.md "Fix
         `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`,
       )
     })
-    expect(text).toMatch(/^HTTP\/1\.1 431 /)
+    expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
+    expect(text).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i)
     expect(text).toContain('{"code":"431 REQUEST_HEADER_FIELDS_TOO_LARGE"')
   })
 

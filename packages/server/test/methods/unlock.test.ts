@@ -172,13 +172,32 @@ describe('PATCH /v1/users/{id}/methods', () => {
 
   it.each([
     ['a word', 'not-a-uuid'],
-    ['an upper-case uuid', 'F10D0514-7DD1-4A13-A30E-236D0E65B56A'],
     ['a uuid without dashes', 'f10d05147dd14a13a30e236d0e65b56a'],
+    ['a uuid in braces', '{f10d0514-7dd1-4a13-a30e-236d0e65b56a}'],
   ])('answers 400 Invalid User ID. for %s', async (_label, userId) => {
     const t = shared()
     const response = await unlock(t, userId, { unlockMethods: ['TOKEN'] })
     expect(response.statusCode).toBe(400)
     expect(response.json()).toEqual({ code: '400 BAD_REQUEST', description: 'Invalid User ID.' })
+  })
+
+  it('takes the upper-case form of a user id (UUIDs are case-insensitive); unknown → 404', async () => {
+    const t = shared()
+    const userId = await newUser(t)
+    lockMethods(t, userId, ['TOKEN'])
+    const response = await unlock(t, userId.toUpperCase(), { unlockMethods: ['TOKEN'] })
+    expect(response.statusCode, response.body).toBe(200)
+    expect(response.json()).toEqual({
+      userId,
+      isTokenLocked: false,
+      isSmsLocked: false,
+      isVoiceLocked: false,
+    })
+    expect(lockRows(t, userId)).toEqual([])
+    const unknown = await unlock(t, 'F10D0514-7DD1-4A13-A30E-236D0E65B56A', {
+      unlockMethods: ['TOKEN'],
+    })
+    expect(unknown.statusCode).toBe(404)
   })
 
   it.each([
@@ -278,6 +297,32 @@ describe('PATCH /v1/users/{id}/methods when things go wrong', () => {
       description: 'Too many requests.',
     })
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+  })
+
+  it('answers the locks as User Details does: one past autoUnlockAfterMinutes is over', async () => {
+    const clock = manualClock(NOW)
+    const t = await buildTestApp({ clock })
+    await t.runtime.services.companies.updateSettings(t.cliContext(), {
+      lockout: { autoUnlockAfterMinutes: 5 },
+    })
+    const userId = await newUser(t)
+    lockMethods(t, userId, ['TOKEN', 'SMS'])
+    const state = (locked: boolean) => ({
+      isTokenLocked: locked,
+      isSmsLocked: locked,
+      isVoiceLocked: false,
+    })
+
+    clock.advance(5 * 60_000 - 1)
+    const before = await unlock(t, userId, { unlockMethods: ['VOICE'] })
+    expect(before.json()).toEqual({ userId, ...state(true) })
+    expect(await lookup(t, userId)).toMatchObject(state(true))
+
+    clock.advance(1)
+    const after = await unlock(t, userId, { unlockMethods: ['VOICE'] })
+    expect(after.statusCode).toBe(200)
+    expect(after.json()).toEqual({ userId, ...state(false) })
+    expect(await lookup(t, userId)).toMatchObject(state(false))
   })
 
   it('answers 500 with the lock state read back when storage fails mid-way', async () => {

@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream'
 import type { ApiKeyFile } from '@tokendesk/core'
 import { DomainError } from '@tokendesk/core'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import { type RunningServer, startServer } from '../../src/main.js'
+import { capturingLogger } from '../helpers.js'
 import {
   adminCall,
   freePort,
@@ -36,20 +35,6 @@ const suite = skipReason ? describe.skip : describe
 
 const SECRET_KEY = Buffer.from(hex(32), 'hex').toString('base64')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A pino logger whose JSON lines land in `lines`. */
-const capturingLogger = () => {
-  const lines: { level: number; msg: string }[] = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(line))
-      }
-      done()
-    },
-  })
-  return { logger: pino({ level: 'info' }, stream), lines }
-}
 
 const WARN = 40
 

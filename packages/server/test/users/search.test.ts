@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { UserDetailsResponse } from '../../src/schemas.js'
 import {
   ADMIN,
+  base32Secret,
   buildTestApp,
   manualClock,
   setRateLimit,
@@ -132,6 +133,28 @@ describe('POST /v1/users/search', () => {
     const response = await searchV1(t, body, query)
     expect(response.statusCode).toBe(400)
     expect(response.json().code).toBe('400 BAD_REQUEST')
+  })
+
+  it('names an unknown query parameter as such; an unknown body property keeps its message', async () => {
+    const t = shared()
+    const query = await searchV1(t, { emailLike: 'a' }, '?pageNumber=1')
+    expect(query.json()).toEqual({
+      code: '400 BAD_REQUEST',
+      description: 'Unknown query parameter: pageNumber.',
+    })
+    const body = await searchV1(t, { emailLike: 'a', pageNumber: 1 })
+    expect(body.json()).toEqual({
+      code: '400 BAD_REQUEST',
+      description: 'Wrong number of properties in the request body.',
+    })
+    // Every strict query schema alike: the v2 search and the imports' dryRun.
+    const v2 = await searchV2(t, { emailLike: 'a' }, '?pageNumbre=1')
+    expect(v2.json().description).toBe('Unknown query parameter: pageNumbre.')
+    const dry = await t.call('POST', '/v1/sidTokens/import?dry=true', {
+      tokens: [{ tokenSerialNumber: 'QUERY-1', secret: base32Secret() }],
+    })
+    expect(dry.statusCode).toBe(400)
+    expect(dry.json().description).toBe('Unknown query parameter: dry.')
   })
 
   it('answers 403 with the Spring body without credentials', async () => {
