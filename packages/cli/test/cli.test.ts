@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   assertBuilt,
+  freePort,
   LAUNCHER,
   removeSandboxes,
   type Sandbox,
@@ -75,6 +76,8 @@ describe.concurrent('usage', () => {
     [['apikey', 'revoke'], 'ACCESS_ID is required'],
     [['serve', '--port', 'abc'], '--port must be an integer'],
     [['serve', '--port', '65536'], '--port must be an integer'],
+    // Only the local commands read the configuration (docs/configuration.md).
+    [['remote', '--config', 'tokendesk.json', 'user', 'show', 'a@example.com'], "'--config'"],
   ])('%j exits 2 without touching the database', async (args, message) => {
     const box = sandbox()
     const result = await tokendesk(box, args)
@@ -307,5 +310,104 @@ describe('migrate', () => {
     const result = await tokendesk(box, ['migrate'])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^tokendesk: .+\n$/)
+  })
+})
+
+describe.concurrent('a SQLite database that does not exist', () => {
+  const noDatabase = (box: Sandbox) =>
+    `tokendesk: no database at ${join(box.dir, 'db', 'tokendesk.db')} (start the service or run "tokendesk migrate" first)\n`
+  const uuid = '00000000-0000-4000-8000-000000000000'
+
+  it.each([
+    [['apikey', 'create', '--company', 'Acme', '--role', 'SUPER_ADMIN', '--out', 'k.key']],
+    [['apikey', 'list', '--company', 'Acme']],
+    [['apikey', 'revoke', uuid]],
+    [['agentkey', 'create', '--company', 'Acme', '--out', 'agent.key']],
+    [['agentkey', 'list', '--company', 'Acme']],
+    [['agentkey', 'revoke', '--company', 'Acme', uuid]],
+    [['users', 'import', '--company', 'Acme', 'users.csv']],
+    [['tokens', 'import', '--company', 'Acme', 'tokens.json']],
+    [['audit', 'verify']],
+  ])('%j: exit 1 naming it, and none is created', async (args) => {
+    const box = sandbox()
+    writeFileSync(join(box.dir, 'users.csv'), 'emailAddress\njane@example.com\n')
+    writeFileSync(join(box.dir, 'tokens.json'), '{"tokens": []}')
+    const result = await tokendesk(box, args)
+    expect(result).toEqual({ code: 1, stdout: '', stderr: noDatabase(box) })
+    expect(existsSync(join(box.dir, 'db'))).toBe(false)
+  })
+
+  it('is created by company create, the first command of a fresh install', async () => {
+    const box = sandbox()
+    await createCompany(box, 'Acme')
+    expect(existsSync(join(box.dir, 'db', 'tokendesk.db'))).toBe(true)
+    const list = await tokendesk(box, ['apikey', 'list', '--company', 'Acme', '--json'])
+    expect(list, list.stderr).toMatchObject({ code: 0, stdout: '[]\n' })
+  })
+})
+
+describe('the secret beside the SQLite database', { timeout: 60_000 }, () => {
+  it('missing while the database holds data: every command refuses, naming the file', async () => {
+    const box = sandbox()
+    await createCompany(box, 'Acme')
+    const secretFile = join(box.dir, 'db', 'secret.key')
+    renameSync(secretFile, `${secretFile}.bak`)
+    for (const args of [
+      ['apikey', 'list', '--company', 'Acme'],
+      ['company', 'create', '--name', 'Other'],
+    ]) {
+      const result = await tokendesk(box, args)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`restore ${secretFile}`)
+      expect(result.stderr).toContain('set TOKENDESK_SECRET_KEY')
+      expect(existsSync(secretFile)).toBe(false)
+    }
+    renameSync(`${secretFile}.bak`, secretFile)
+    const list = await tokendesk(box, ['apikey', 'list', '--company', 'Acme', '--json'])
+    expect(list, list.stderr).toMatchObject({ code: 0, stdout: '[]\n' })
+  })
+})
+
+describe('PostgreSQL', () => {
+  it('unreachable: names its host:port, never the password', async () => {
+    const port = await freePort()
+    const box = sandbox({
+      TOKENDESK_DATABASE_URL: `postgres://tokendesk:hunter2@127.0.0.1:${port}/tokendesk`,
+      TOKENDESK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    })
+    const expected = `tokendesk: the database at 127.0.0.1:${port} is unreachable (ECONNREFUSED)\n`
+    for (const args of [
+      ['company', 'create', '--name', 'Acme'],
+      ['apikey', 'list', '--company', 'Acme'],
+    ]) {
+      expect(await tokendesk(box, args)).toEqual({ code: 1, stdout: '', stderr: expected })
+    }
+    const serve = await tokendesk(box, ['serve', '--port', '0'])
+    expect(serve).toMatchObject({ code: 1, stderr: expected })
+    expect(serve.stdout).not.toContain('hunter2')
+    // migrate needs no secret.
+    delete box.env.TOKENDESK_SECRET_KEY
+    expect(await tokendesk(box, ['migrate'])).toEqual({ code: 1, stdout: '', stderr: expected })
+  })
+
+  it('reports the secret, the schema name and the TLS files with the schema errors, in one run', async () => {
+    const box = sandbox({
+      TOKENDESK_DATABASE_URL: 'postgres://tokendesk:hunter2@127.0.0.1:1/tokendesk?schema=Bad-Name',
+      TOKENDESK_PORT: 'abc',
+      TOKENDESK_TLS_CERT: join('missing', 'cert.pem'),
+      TOKENDESK_TLS_KEY: join('missing', 'key.pem'),
+    })
+    const result = await tokendesk(box, ['serve'])
+    expect(result.code).toBe(1)
+    expect(result.stderr.split('\n').map((line) => /^ {2}- (\S+)/.exec(line)?.[1])).toEqual([
+      undefined, // tokendesk: invalid configuration:
+      'TOKENDESK_PORT',
+      'TOKENDESK_TLS_CERT',
+      'TOKENDESK_TLS_KEY',
+      'TOKENDESK_SECRET_KEY',
+      'TOKENDESK_DATABASE_URL',
+      undefined, // the final newline
+    ])
+    expect(result.stderr).not.toContain('hunter2')
   })
 })

@@ -49,7 +49,11 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 10_000
 /** How long a starting node waits for Redis before serving without it (degraded, not down). */
 const REDIS_START_TIMEOUT_MS = 2_000
 
-/** Reads the TLS pair up front, so an unreadable file is a configuration error, not a crash. */
+/**
+ * Reads the TLS pair up front. `loadConfig` has already reported unreadable files with every
+ * other problem; one that went away since (or a config built by hand) is still a configuration
+ * error, not a crash.
+ */
 const readTls = (config: Config): { cert: Buffer; key: Buffer } | undefined => {
   if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined
   const problems: string[] = []
@@ -61,8 +65,8 @@ const readTls = (config: Config): { cert: Buffer; key: Buffer } | undefined => {
       return Buffer.alloc(0)
     }
   }
-  const cert = read(config.tlsCert, 'TOKENDESK_TLS_CERT')
-  const key = read(config.tlsKey, 'TOKENDESK_TLS_KEY')
+  const cert = read(config.tlsCert, 'TOKENDESK_TLS_CERT (tlsCert)')
+  const key = read(config.tlsKey, 'TOKENDESK_TLS_KEY (tlsKey)')
   if (problems.length > 0) throw new ConfigError(problems)
   return { cert, key }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import {
   type Clock,
   createServices,
+  type OutOfBandSender,
   type Random,
   type SecretBox,
   type Services,
@@ -10,7 +11,7 @@ import {
 import { createSecretBox, createStore } from '@tokendesk/storage'
 import { createFileSender } from './authn/outbox.js'
 import { createWebhookSender } from './authn/webhook.js'
-import { adminRestApiUrlOf, publicUrlOf } from './config/load.js'
+import { adminRestApiUrlOf, ConfigError, publicUrlOf, smsDeliveryOf } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { cryptoRandom, rsaKeyPairs, systemClock } from './platform.js'
 import { dataDirOf, resolveSecretKey } from './secret-key.js'
@@ -32,11 +33,29 @@ export interface RuntimeOptions {
   migrate?: boolean
 }
 
+/**
+ * SMS/voice codes (`smsDeliveryOf`): the signed webhook, or the file outbox beside the SQLite
+ * database (./data otherwise).
+ */
+const senderOf = (config: Config): OutOfBandSender => {
+  if (smsDeliveryOf(config) === 'file') {
+    return createFileSender(resolve(dataDirOf(config) ?? 'data', 'outbox.ndjson'))
+  }
+  const { smsWebhookUrl: url, smsWebhookSecret: secret } = config
+  if (url === undefined || secret === undefined) {
+    // loadConfig reports this with every other problem; a hand-built config ends here.
+    throw new ConfigError([
+      'TOKENDESK_SMS_WEBHOOK_URL, TOKENDESK_SMS_WEBHOOK_SECRET: both required by the webhook delivery',
+    ])
+  }
+  return createWebhookSender({ url, secret })
+}
+
 export const createRuntime = async (
   config: Config,
   options: RuntimeOptions = {},
 ): Promise<Runtime> => {
-  const secrets = createSecretBox(resolveSecretKey(config))
+  const sender = senderOf(config)
   const store = await createStore(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
@@ -46,6 +65,15 @@ export const createRuntime = async (
     queryTimeoutMs: config.databaseStatementTimeoutMs + 1_000,
     migrate: options.migrate ?? true,
   })
+  let secrets: SecretBox
+  try {
+    // After the store: a missing SQLite secret file may be generated only for an empty database.
+    const holdsData = async () => (await store.read.companies.count()) > 0
+    secrets = createSecretBox(await resolveSecretKey(config, holdsData))
+  } catch (error) {
+    await store.close().catch(() => {})
+    throw error
+  }
   const clock = options.clock ?? systemClock
   const services = createServices({
     store,
@@ -60,12 +88,7 @@ export const createRuntime = async (
       user: config.auditUserRetentionDays,
     },
     authnApiUrl: `${publicUrlOf(config)}/mfa/v1_1`,
-    // SMS/voice codes: the signed webhook when configured, else the file outbox beside the
-    // SQLite database (./data otherwise).
-    sender:
-      config.smsWebhookUrl !== undefined && config.smsWebhookSecret !== undefined
-        ? createWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret })
-        : createFileSender(resolve(dataDirOf(config) ?? 'data', 'outbox.ndjson')),
+    sender,
   })
   return {
     config,

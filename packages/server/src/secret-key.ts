@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { ConfigError } from './config/load.js'
+import { dirname, resolve } from 'node:path'
+import { ConfigError, secretKeyBytes } from './config/load.js'
 import type { Config } from './config/schema.js'
 
 /** `sqlite:<path>` → the path (`:memory:` stays as it is). */
@@ -15,29 +15,22 @@ export const dataDirOf = (config: Config): string | undefined => {
 }
 
 const decode = (base64: string, source: string): Buffer => {
-  const key = Buffer.from(base64.trim(), 'base64')
+  const key = secretKeyBytes(base64)
   if (key.length < 32) throw new ConfigError([`${source}: must be base64 of at least 32 bytes`])
   return key
 }
 
-/**
- * The server secret (code hashes, seed encryption): `TOKENDESK_SECRET_KEY`, else for SQLite a
- * `secret.key` beside the database, generated on first start (mode 0600). PostgreSQL deployments
- * must set it, so that every node shares it.
- */
-export const resolveSecretKey = (config: Config): Buffer => {
-  if (config.secretKey) return decode(config.secretKey, 'TOKENDESK_SECRET_KEY')
-  const path = sqlitePathOf(config.databaseUrl)
-  if (path === undefined) {
-    throw new ConfigError(['TOKENDESK_SECRET_KEY: required with PostgreSQL (all nodes share it)'])
-  }
-  if (path === ':memory:') return randomBytes(32)
-  const file = join(dirname(path), 'secret.key')
+/** The secret in `file`, or `undefined` when there is no such file. */
+const readSecretFile = (file: string): Buffer | undefined => {
   try {
     return decode(readFileSync(file, 'utf8'), file)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
   }
+}
+
+const generateSecretFile = (file: string): Buffer => {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   const key = randomBytes(32)
   try {
@@ -50,4 +43,38 @@ export const resolveSecretKey = (config: Config): Buffer => {
     }
     throw error
   }
+}
+
+/**
+ * The server secret (code hashes, seed encryption):
+ * - `TOKENDESK_SECRET_KEY` when set; PostgreSQL deployments must set it, so that every node
+ *   shares it;
+ * - else, for SQLite, `secret.key` beside the database, generated (mode 0600) only while the
+ *   database holds no company (`holdsData` says whether it does). For a database that holds
+ *   data, a new secret would silently break every agent key and issued code and make every token
+ *   seed undecryptable, so a missing file is refused, naming the file to restore.
+ */
+export const resolveSecretKey = async (
+  config: Config,
+  holdsData: () => Promise<boolean>,
+): Promise<Buffer> => {
+  if (config.secretKey) return decode(config.secretKey, 'TOKENDESK_SECRET_KEY (secretKey)')
+  const path = sqlitePathOf(config.databaseUrl)
+  if (path === undefined) {
+    throw new ConfigError([
+      'TOKENDESK_SECRET_KEY (secretKey): required with PostgreSQL (every node must share it)',
+    ])
+  }
+  if (path === ':memory:') return randomBytes(32)
+  const file = resolve(dirname(path), 'secret.key')
+  const existing = readSecretFile(file)
+  if (existing !== undefined) return existing
+  if (await holdsData()) {
+    throw new ConfigError([
+      `TOKENDESK_SECRET_KEY (secretKey): not set, and ${file} is missing although the database ` +
+        `holds data: restore ${file} from a backup, or set TOKENDESK_SECRET_KEY to the secret ` +
+        'it held (a new secret would make the stored agent keys, codes and token seeds unusable)',
+    ])
+  }
+  return generateSecretFile(file)
 }

@@ -13,6 +13,9 @@ export const company = async (args: readonly string[]): Promise<void> => {
   const { values } = parse(rest, { name: { type: 'string' }, config: { type: 'string' } })
   const name = required(values.name, '--name')
   const config = loadCliConfig(values.config)
-  const created = await withRuntime(config, (runtime) => runtime.services.companies.create(name))
+  // The first command of a fresh install (before any `serve`): it may create the database.
+  const created = await withRuntime(config, (runtime) => runtime.services.companies.create(name), {
+    createsDatabase: true,
+  })
   out(created.id)
 }

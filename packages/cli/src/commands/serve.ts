@@ -1,5 +1,5 @@
 import { startServer } from '@tokendesk/server'
-import { loadCliConfig } from '../local.js'
+import { explainStorageError, loadCliConfig } from '../local.js'
 import { createLogger } from '../logger.js'
 import { parse, UsageError } from '../usage.js'
 
@@ -27,13 +27,15 @@ export const serve = async (args: readonly string[]): Promise<void> => {
     if (values.host === '') throw new UsageError('--host must not be empty')
     overrides.host = values.host
   }
-  const config = loadCliConfig(values.config, overrides)
+  const config = loadCliConfig(values.config, { overrides })
   const logger = createLogger(config)
   // Listening for signals before start: a stop requested during start-up still stops cleanly.
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     for (const signal of SIGNALS) process.once(signal, () => resolve(signal))
   })
-  const server = await startServer(config, { logger })
+  const server = await startServer(config, { logger }).catch((error: unknown) => {
+    throw explainStorageError(config, error)
+  })
   logger.info({ url: server.url }, 'listening')
   const signal = await stop
   for (const other of SIGNALS) {

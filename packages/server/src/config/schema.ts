@@ -89,11 +89,19 @@ export const ConfigSchema = Type.Object(
       default: 10,
       env: 'TOKENDESK_AUTH_FAILURES_PER_MINUTE',
     }),
+    smsDelivery: Type.Optional(
+      Type.Union([Type.Literal('file'), Type.Literal('webhook')], {
+        env: 'TOKENDESK_SMS_DELIVERY',
+        description:
+          'How SMS/voice codes leave: the file outbox or the signed webhook. Unset: the webhook ' +
+          'when its URL is set, else the file (what deployments before this setting relied on).',
+      }),
+    ),
     smsWebhookUrl: Type.Optional(
       Type.String({
         pattern: '^https?://[^\\s]+$',
         env: 'TOKENDESK_SMS_WEBHOOK_URL',
-        description: 'SMS/voice codes are POSTed here (signed); absent: the file outbox.',
+        description: 'SMS/voice codes are POSTed here (signed); needed by the webhook delivery.',
       }),
     ),
     smsWebhookSecret: Type.Optional(

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { signWebhook } from '../../src/authn/webhook.js'
-import { buildTestApp } from '../helpers.js'
+import { buildTestApp, type TestApp } from '../helpers.js'
 import { Agent, agentKey } from './authn-helpers.js'
 
 const SECRET = 'webhook-secret-of-at-least-32-characters'
@@ -71,6 +73,45 @@ describe('SMS/voice webhook delivery', () => {
     expect(hook.received).toHaveLength(1)
     await expect(buildTestApp({ env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url } })).rejects.toThrow(
       /TOKENDESK_SMS_WEBHOOK_SECRET/,
+    )
+  })
+  it('TOKENDESK_SMS_DELIVERY chooses the channel; file with a webhook URL does not start', async () => {
+    const hook = await gateway([])
+    const send = async (t: TestApp, email: string) => {
+      const agent = new Agent(t, await agentKey(t))
+      await t.createUser(email, { smsNumber: '+15550197' })
+      await agent.initialize(email)
+      expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
+    }
+    const outboxOf = (t: TestApp) => join(dirname(t.databaseFile), 'outbox.ndjson')
+
+    const webhook = await buildTestApp({
+      env: {
+        TOKENDESK_SMS_DELIVERY: 'webhook',
+        TOKENDESK_SMS_WEBHOOK_URL: hook.url,
+        TOKENDESK_SMS_WEBHOOK_SECRET: SECRET,
+      },
+    })
+    await send(webhook, 'grace@example.com')
+    expect(hook.received).toHaveLength(1)
+    expect(existsSync(outboxOf(webhook))).toBe(false)
+
+    const file = await buildTestApp({ env: { TOKENDESK_SMS_DELIVERY: 'file' } })
+    await send(file, 'heidi@example.com')
+    expect(readFileSync(outboxOf(file), 'utf8')).toContain('"to":"+15550197"')
+    expect(hook.received).toHaveLength(1)
+
+    await expect(
+      buildTestApp({
+        env: {
+          TOKENDESK_SMS_DELIVERY: 'file',
+          TOKENDESK_SMS_WEBHOOK_URL: hook.url,
+          TOKENDESK_SMS_WEBHOOK_SECRET: SECRET,
+        },
+      }),
+    ).rejects.toThrow(/TOKENDESK_SMS_DELIVERY.*TOKENDESK_SMS_WEBHOOK_URL/)
+    await expect(buildTestApp({ env: { TOKENDESK_SMS_DELIVERY: 'webhook' } })).rejects.toThrow(
+      /TOKENDESK_SMS_WEBHOOK_URL.*\n.*TOKENDESK_SMS_WEBHOOK_SECRET/,
     )
   })
 })

@@ -80,16 +80,34 @@ describe('startServer', () => {
   })
 
   it('names both unreadable TLS files before opening the database', async () => {
-    const { dir, config } = setup({
-      TOKENDESK_TLS_CERT: join(tmpdir(), 'tokendesk-missing', 'cert.pem'),
-      TOKENDESK_TLS_KEY: join(tmpdir(), 'tokendesk-missing', 'key.pem'),
-    })
-    const failure = await startServer(config).catch((error: unknown) => error)
+    const missing = join(tmpdir(), 'tokendesk-missing')
+    const env = {
+      TOKENDESK_TLS_CERT: join(missing, 'cert.pem'),
+      TOKENDESK_TLS_KEY: join(missing, 'key.pem'),
+    }
+    const expected = [
+      expect.stringMatching(/^TOKENDESK_TLS_CERT \(tlsCert\): cannot read .*cert\.pem \(ENOENT\)$/),
+      expect.stringMatching(/^TOKENDESK_TLS_KEY \(tlsKey\): cannot read .*key\.pem \(ENOENT\)$/),
+    ]
+    // Loading the configuration reports them, with any other problem.
+    const loading = (() => {
+      try {
+        return setup(env)
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(loading).toBeInstanceOf(ConfigError)
+    expect((loading as ConfigError).problems).toEqual(expected)
+    // Files that went away after loading are still a configuration error, not a crash.
+    const { dir, config } = setup()
+    const failure = await startServer({
+      ...config,
+      tlsCert: env.TOKENDESK_TLS_CERT,
+      tlsKey: env.TOKENDESK_TLS_KEY,
+    }).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(ConfigError)
-    expect((failure as ConfigError).problems).toEqual([
-      expect.stringMatching(/^TOKENDESK_TLS_CERT: cannot read .*cert\.pem \(ENOENT\)$/),
-      expect.stringMatching(/^TOKENDESK_TLS_KEY: cannot read .*key\.pem \(ENOENT\)$/),
-    ])
+    expect((failure as ConfigError).problems).toEqual(expected)
     expect(existsSync(join(dir, 'tokendesk.db'))).toBe(false)
   })
 

@@ -26,10 +26,13 @@ const types: pg.CustomTypesConfig = {
 /** A PostgreSQL identifier safe to pass in `-c search_path=…` without quoting. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
+/** Whether `name` may be a `?schema=` of a database URL (configuration checks it up front). */
+export const isSchemaName = (name: string): boolean => SCHEMA_NAME.test(name)
+
 /** PostgreSQL through a `pg.Pool`; `schema` (if any) becomes the connections' `search_path`. */
 export const postgresDialect = (url: string, options: PostgresOptions): PostgresDialect => {
   const { schema } = options
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+  if (schema !== undefined && !isSchemaName(schema)) {
     throw new Error(`Invalid PostgreSQL schema name ${JSON.stringify(schema)}.`)
   }
   const pool = new pg.Pool({
