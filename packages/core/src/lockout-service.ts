@@ -1,10 +1,11 @@
 import { audit, type Deps, type OperationContext } from './context.js'
-import { DomainError, userNotFound } from './errors.js'
+import { DomainError } from './errors.js'
 import { isUuid } from './ids.js'
 import type { DocumentedLockFlags, LockableMethod } from './methods.js'
 import { documentedLockFlags } from './methods.js'
 import type { Repositories } from './store.js'
 import { currentLocks } from './user-details.js'
+import { requireUser } from './user-service.js'
 
 export interface UnlockResult extends DocumentedLockFlags {
   userId: string
@@ -44,10 +45,11 @@ export const createLockoutService = (deps: Pick<Deps, 'store' | 'clock'>) => {
           message: 'unlockMethods must list at least one method, each at most once.',
         })
       }
-      const user = await store.read.users.findById(ctx.companyId, userId)
-      if (!user) throw userNotFound(userId)
       try {
         return await store.transaction(async (tx) => {
+          // Read in the transaction, as every write does: one snapshot, and on SQLite the writer's
+          // page cache, which other connections' commits never discard.
+          const user = await requireUser(tx, ctx.companyId, userId)
           const now = clock.now()
           await tx.locks.unlock(ctx.companyId, user.id, methods)
           await audit(tx, ctx, now, {
@@ -60,7 +62,7 @@ export const createLockoutService = (deps: Pick<Deps, 'store' | 'clock'>) => {
         })
       } catch (cause) {
         if (cause instanceof DomainError) throw cause
-        const state = await stateOf(store.read, ctx.companyId, user.id, clock.now()).catch(
+        const state = await stateOf(store.read, ctx.companyId, userId, clock.now()).catch(
           () => undefined,
         )
         if (!state) throw cause
