@@ -48,6 +48,9 @@ export interface Actor {
   role: Role | null
 }
 
+/** The actor of what the service does by itself (first-start set-up, an auto-unlock). */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, role: null }
+
 export interface AuditEvent {
   companyId: string
   at: number

@@ -1,4 +1,4 @@
-import type { AuditAction } from './audit.js'
+import { type AuditAction, SYSTEM_ACTOR } from './audit.js'
 import {
   type AttemptState,
   type AttemptStatusView,
@@ -35,8 +35,8 @@ import { type HardwareToken, seedAad } from './tokens.js'
 import { effectiveLocks } from './user-details.js'
 
 const MAX_SUBJECT_LENGTH = 320
-/** The actor of what the system does by itself (an auto-unlock). */
-const SYSTEM = { type: 'system', id: null, role: null } as const
+/** A `maxFailedAttempts` no count reaches: the failure is counted, and never sets the lock. */
+const COUNT_ONLY = 2 ** 31 - 1
 const MAX_ID_LENGTH = 256
 
 /** Priority order of the challenge sets (1 = first). */
@@ -112,7 +112,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         lockedBefore,
       )
       if (cleared === 0) return // lifted meanwhile, by a parallel call or an administrator
-      await audit(repositories, { ...ctx, actor: SYSTEM }, clock.now(), {
+      await audit(repositories, { ...ctx, actor: SYSTEM_ACTOR }, clock.now(), {
         action: 'methods.auto_unlocked',
         targetType: 'user',
         targetId: user.id,
@@ -462,15 +462,26 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     const pending = attempt.state.pending
     if (value === undefined || value === '') {
       if (!deps.sender) return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
-      // Each send counts as a retry toward the lockout (authn-api.md, Methods), with its event,
-      // before the code leaves: the send that reaches the threshold locks the method and sends
-      // nothing. A success resets the count.
-      const counted = await countFailure(ctx, attempt, method, method, lockout, (locked) =>
-        locked
-          ? { action: 'authn.failed', reason: 'METHOD_LOCKED' }
-          : { action: 'authn.code_sent', reason: 'CODE_SENT' },
-      )
-      if (counted !== 'counted') {
+      // Each send counts as a retry toward the lockout (authn-api.md, Methods), the first of an
+      // attempt too, so that new attempts cannot send codes without limit. Once the sends and
+      // wrong values since the last success have used up maxFailedAttempts, a send is refused and
+      // locks the method; a send never sets the lock itself (with maxFailedAttempts 1 the one code
+      // could never be sent), and a code that fails to leave is not counted.
+      const used =
+        (await store.read.locks.list(user.companyId, user.id)).find((l) => l.method === method)
+          ?.failedCount ?? 0
+      if (used >= lockout.maxFailedAttempts) {
+        await countFailure(
+          ctx,
+          attempt,
+          method,
+          method,
+          { ...lockout, maxFailedAttempts: 1 },
+          () => ({
+            action: 'authn.failed',
+            reason: 'METHOD_LOCKED',
+          }),
+        )
         return terminal('FAIL', 'METHOD_LOCKED', methodResult(method, 'FAIL', 'METHOD_LOCKED'))
       }
       const code = generateCode(random, OOB_CODE_LENGTH, 'NUMERIC')
@@ -486,6 +497,18 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         })
       } catch {
         return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
+      }
+      const counted = await countFailure(
+        ctx,
+        attempt,
+        method,
+        method,
+        { ...lockout, maxFailedAttempts: COUNT_ONLY },
+        () => ({ action: 'authn.code_sent', reason: 'CODE_SENT' }),
+      )
+      // Locked meanwhile by a parallel wrong value: the code cannot be used.
+      if (counted === 'was-locked') {
+        return terminal('FAIL', 'METHOD_LOCKED', methodResult(method, 'FAIL', 'METHOD_LOCKED'))
       }
       // Audited already (authn.code_sent, with the count).
       return challengeStep(methodResult(method, 'CHALLENGE', 'CODE_SENT'), {

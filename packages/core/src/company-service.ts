@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR } from './audit.js'
 import { audit, type Deps, type OperationContext } from './context.js'
 import { DomainError } from './errors.js'
 import {
@@ -7,8 +8,6 @@ import {
   mergeSettings,
 } from './settings.js'
 import type { Company } from './store.js'
-
-const SYSTEM = { type: 'system', id: null, role: null } as const
 
 /** Companies (tenants) and their settings. */
 export const createCompanyService = (deps: Pick<Deps, 'store' | 'clock' | 'random'>) => {
@@ -23,7 +22,7 @@ export const createCompanyService = (deps: Pick<Deps, 'store' | 'clock' | 'rando
   return {
     async create(
       name: string,
-      actor: OperationContext['actor'] = { ...SYSTEM, type: 'cli' },
+      actor: OperationContext['actor'] = { ...SYSTEM_ACTOR, type: 'cli' },
     ): Promise<Company> {
       const trimmed = name.trim()
       if (trimmed.length < 1 || trimmed.length > 200) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { SYSTEM_ACTOR } from '@tokendesk/core'
 import { writeKeyFile } from './key-file.js'
 import type { Runtime } from './runtime.js'
 import { dataDirOf } from './secret-key.js'
@@ -19,15 +20,11 @@ export const bootstrapIfEmpty = async (runtime: Runtime): Promise<BootstrapResul
   if (runtime.store.engine !== 'sqlite' || dataDir === undefined) return undefined
   if ((await runtime.store.read.companies.count()) > 0) return undefined
   const { services } = runtime
-  const company = await services.companies.create('Default', {
-    type: 'system',
-    id: null,
-    role: null,
-  })
+  const company = await services.companies.create('Default', SYSTEM_ACTOR)
   const { key, file } = await services.apiKeys.create(
     {
       companyId: company.id,
-      actor: { type: 'system', id: null, role: null },
+      actor: SYSTEM_ACTOR,
       requestId: null,
       sourceIp: null,
     },

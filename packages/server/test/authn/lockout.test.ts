@@ -36,8 +36,6 @@ const unlock = async (t: TestApp, userId: string, methods: string[]) => {
 const outbox = (t: TestApp): string[] =>
   readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
 
-const outboxLines = (t: TestApp): number => outbox(t).length
-
 /** The last SMS/voice code written to the outbox. */
 const lastOutboxCode = (t: TestApp): string => {
   const lines = outbox(t)
@@ -113,19 +111,10 @@ describe.each<Scenario>([
       })
     }
     if (method === 'SMS' || method === 'VOICE') {
-      // Each send counts as a retry (authn-api.md): send (1), wrong value (2); the next send
-      // (3) locks the method instead of sending a code.
+      // Each send counts as a retry (authn-api.md): send (1), wrong value (2), send (3), wrong
+      // value (4, past 3: locked). (A send refused once the count is used up: methods.test.ts.)
       await wrongValue()
-      const sentBefore = outboxLines(t)
-      const { agent } = await attempt()
-      expect(await agent.verify(method)).toMatchObject({
-        attemptResponseCode: 'FAIL',
-        attemptReasonCode: 'METHOD_LOCKED',
-        credentialValidationResults: [
-          { methodId: method, methodResponseCode: 'FAIL', methodReasonCode: 'METHOD_LOCKED' },
-        ],
-      })
-      expect(outboxLines(t)).toBe(sentBefore)
+      await wrongValue()
     } else {
       for (let i = 1; i <= 3; i++) await wrongValue()
     }

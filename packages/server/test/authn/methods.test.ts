@@ -190,8 +190,9 @@ describe('SMS and VOICE', () => {
     expect(await send(first)).toBe('CHALLENGE')
     const code = /(\d{6})/.exec(JSON.parse(sends().at(-1) as string).message)?.[1] as string
     expect(await first.verify('SMS', code)).toMatchObject({ attemptResponseCode: 'SUCCESS' })
-    // A fresh attempt per send (no free first send): the third locks the method, sending nothing.
-    for (let i = 0; i < 2; i++) {
+    // A fresh attempt per send (no free first send): three are sent, the fourth is refused and
+    // locks the method, sending nothing.
+    for (let i = 0; i < 3; i++) {
       const agent = new Agent(t, key)
       await agent.initialize('bob@example.com')
       expect(await send(agent)).toBe('CHALLENGE')
@@ -205,6 +206,33 @@ describe('SMS and VOICE', () => {
     })
     expect(sends()).toHaveLength(sent)
     expect((await lookup(t, 'bob@example.com')).isSmsLocked).toBe(true)
+  })
+})
+
+describe('SMS and VOICE lockout edges', () => {
+  it('with maxFailedAttempts 1 a code is still sent and verifies; a second send without success is refused', async () => {
+    const { t, key } = await setup({ smsNumber: '+15550100' })
+    const settings = await t.call('PUT', '/v1/company/settings', {
+      lockout: { maxFailedAttempts: 1 },
+    })
+    expect(settings.statusCode).toBe(200)
+    const outbox = () => readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
+    const agent = new Agent(t, key)
+    await agent.initialize('bob@example.com')
+    expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
+    const code = /(\d{6})/.exec(JSON.parse(outbox().at(-1) as string).message)?.[1] as string
+    expect((await agent.verify('SMS', code)).attemptResponseCode).toBe('SUCCESS')
+    const again = new Agent(t, key)
+    await again.initialize('bob@example.com')
+    expect((await again.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
+    const sent = outbox().length
+    const third = new Agent(t, key)
+    await third.initialize('bob@example.com')
+    expect(await third.verify('SMS')).toMatchObject({
+      attemptResponseCode: 'FAIL',
+      attemptReasonCode: 'METHOD_LOCKED',
+    })
+    expect(outbox()).toHaveLength(sent)
   })
 })
 

@@ -58,7 +58,7 @@ describe('SMS/voice webhook delivery', () => {
   })
 
   it('a gateway that refuses: FAIL / DELIVERY_FAILED; the URL needs the secret', async () => {
-    const hook = await gateway([400])
+    const hook = await gateway([400, 400, 400, 400, 400])
     const t = await buildTestApp({
       env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url, TOKENDESK_SMS_WEBHOOK_SECRET: SECRET },
     })
@@ -71,6 +71,18 @@ describe('SMS/voice webhook delivery', () => {
       attemptReasonCode: 'DELIVERY_FAILED',
     })
     expect(hook.received).toHaveLength(1)
+    // A code that did not leave is not counted toward the lockout, nor audited as sent: a
+    // gateway outage locks nobody.
+    for (let i = 0; i < 4; i++) {
+      const retry = new Agent(t, key)
+      await retry.initialize('frank@example.com')
+      expect((await retry.verify('VOICE')).attemptReasonCode).toBe('DELIVERY_FAILED')
+    }
+    const lookup = await t.call('POST', '/v1/users/lookup', { email: 'frank@example.com' })
+    expect(lookup.json().isVoiceLocked).toBe(false)
+    const events = await t.runtime.store.read.audit.list(t.company.id)
+    expect(events.filter((e) => e.action === 'authn.code_sent')).toEqual([])
+    expect(events.filter((e) => e.reason === 'DELIVERY_FAILED')).toHaveLength(5)
     await expect(buildTestApp({ env: { TOKENDESK_SMS_WEBHOOK_URL: hook.url } })).rejects.toThrow(
       /TOKENDESK_SMS_WEBHOOK_SECRET/,
     )
