@@ -242,9 +242,17 @@ export const buildApp = async (runtime: Runtime, options: AppOptions): Promise<F
       if (!budget.allowed) {
         throw new DomainError('RATE_LIMITED', { details: { retryAfter: budget.retryAfterSeconds } })
       }
-      // Only failures within the address's budget are audited: once it is spent the answer is
-      // 429 and nothing is written, so failures cannot be turned into unbounded writes.
-      if (typeof accessId === 'string') await auditFailure(request, accessId, reason)
+      // Audited only within the address's budget (spent: 429, nothing written) and within the
+      // claimed key's own budget of the same size, so that failures from many addresses cannot
+      // turn into unbounded writes to one company's trail either (past it: logged only).
+      if (typeof accessId === 'string') {
+        const keyBudget = await rateLimiter.consume(
+          `authfail-audit:${accessId}`,
+          authFailureRule,
+          clock.now(),
+        )
+        if (keyBudget.allowed) await auditFailure(request, accessId, reason)
+      }
       throw error
     }
   }

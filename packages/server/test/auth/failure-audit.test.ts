@@ -158,8 +158,21 @@ describe('failed authentications in the audit trail (admin-api.md §3)', () => {
       expect((await from(t, '192.0.2.30', bad)).statusCode, `failure ${i + 3}`).toBe(429)
     }
     expect(storedFailures(t)).toHaveLength(3)
-    // Another address has a budget of its own.
-    expectSpring403(await from(t, '192.0.2.31', bad), /audience/)
+  })
+
+  it('and within the claimed key budget: failures from many addresses write no more', async () => {
+    const { logger, lines } = capturingLogger()
+    const t = await buildTestApp({ env: { TOKENDESK_AUTH_FAILURES_PER_MINUTE: '3' }, logger })
+    const bad = await signJwt(t.company.superAdmin, { aud: 'https://elsewhere.example' })
+    // Ten addresses, each within its own budget: each answered 403, three written for the key.
+    for (let i = 0; i < 10; i++)
+      expectSpring403(await from(t, `192.0.2.${50 + i}`, bad), /audience/)
+    expect(storedFailures(t)).toHaveLength(3)
+    const logged = lines.filter((line) => line.msg === 'authentication failed')
+    expect(logged).toHaveLength(10)
+    // Another key has a budget of its own.
+    const other = await signJwt(t.company.helpDesk, { aud: 'https://elsewhere.example' })
+    expectSpring403(await from(t, '192.0.2.70', other), /audience/)
     expect(storedFailures(t)).toHaveLength(4)
   })
 
