@@ -9,6 +9,8 @@ export interface CliConfigOptions {
   overrides?: Partial<Config>
   /** False for commands that never use the server secret (`migrate`); default true. */
   needsSecretKey?: boolean
+  /** True for `serve` only: the TLS files must then be readable (the others never open them). */
+  servesHttp?: boolean
 }
 
 /**
@@ -20,6 +22,7 @@ export const loadCliConfig = (file: string | undefined, options: CliConfigOption
     ...(file === undefined ? {} : { file }),
     overrides: options.overrides ?? {},
     needsSecretKey: options.needsSecretKey ?? true,
+    servesHttp: options.servesHttp ?? false,
   })
 
 export interface RuntimeUse {

@@ -410,4 +410,15 @@ describe('PostgreSQL', () => {
     ])
     expect(result.stderr).not.toContain('hunter2')
   })
+
+  it('checks the TLS files for serve only: the other commands never open them', async () => {
+    const box = sandbox({
+      TOKENDESK_TLS_CERT: join('missing', 'cert.pem'),
+      TOKENDESK_TLS_KEY: join('missing', 'key.pem'),
+    })
+    expect(await tokendesk(box, ['company', 'create', '--name', 'Acme'])).toMatchObject({ code: 0 })
+    const serve = await tokendesk(box, ['serve', '--port', '0'])
+    expect(serve.code).toBe(1)
+    expect(serve.stderr).toContain('TOKENDESK_TLS_CERT (tlsCert): cannot read')
+  })
 })

@@ -47,8 +47,8 @@ export const createLockoutService = (deps: Pick<Deps, 'store' | 'clock'>) => {
       }
       try {
         return await store.transaction(async (tx) => {
-          // Read in the transaction, as every write does: one snapshot, and on SQLite the writer's
-          // page cache, which other connections' commits never discard.
+          // Read in the transaction, as every write does: the check and the change together, and
+          // on SQLite on the writer, whose page cache other connections' commits never discard.
           const user = await requireUser(tx, ctx.companyId, userId)
           const now = clock.now()
           await tx.locks.unlock(ctx.companyId, user.id, methods)

@@ -63,9 +63,12 @@ export const openDatabase = (url: string, options: DatabaseOptions = {}): Kysely
 /**
  * `postgres://…?schema=NAME` names the schema in the URL itself (what a node configured only
  * through `TOKENDESK_DATABASE_URL` can express); the parameter is tokendesk's, so it is taken out
- * before pg sees the URL. The `schema` option, when given, wins.
+ * before pg sees the URL. The `schema` option, when given, wins. (Configuration checks the name
+ * with the same reading.)
  */
-const splitSchema = (url: string): { connectionString: string; schema: string | undefined } => {
+export const splitSchema = (
+  url: string,
+): { connectionString: string; schema: string | undefined } => {
   const queryAt = url.indexOf('?')
   if (queryAt === -1) return { connectionString: url, schema: undefined }
   const params = new URLSearchParams(url.slice(queryAt + 1))

@@ -1,5 +1,5 @@
 export type { DatabaseOptions, Engine } from './database.js'
-export { openDatabase } from './database.js'
+export { openDatabase, splitSchema } from './database.js'
 export { isSchemaName } from './dialects/postgres.js'
 export type { KyselyStore, StoreOptions } from './kysely-store.js'
 export { createStore } from './kysely-store.js'

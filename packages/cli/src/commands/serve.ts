@@ -27,7 +27,7 @@ export const serve = async (args: readonly string[]): Promise<void> => {
     if (values.host === '') throw new UsageError('--host must not be empty')
     overrides.host = values.host
   }
-  const config = loadCliConfig(values.config, { overrides })
+  const config = loadCliConfig(values.config, { overrides, servesHttp: true })
   const logger = createLogger(config)
   // Listening for signals before start: a stop requested during start-up still stops cleanly.
   const stop = new Promise<NodeJS.Signals>((resolve) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Value, type ValueError } from '@sinclair/typebox/value'
-import { isSchemaName } from '@tokendesk/storage'
+import { isSchemaName, splitSchema } from '@tokendesk/storage'
 import { type Config, ConfigSchema } from './schema.js'
 
 export class ConfigError extends Error {
@@ -24,6 +24,11 @@ export interface LoadConfigOptions {
    * `TOKENDESK_SECRET_KEY`. `tokendesk migrate` changes the schema only and does not.
    */
   needsSecretKey?: boolean
+  /**
+   * Whether the process serves HTTP (default true), so that the TLS files must be readable now.
+   * The CLI's other commands share the configuration but never open them.
+   */
+  servesHttp?: boolean
 }
 
 const envNames = Object.entries(ConfigSchema.properties).map(
@@ -77,7 +82,7 @@ export const loadConfig = (options: LoadConfigOptions = {}): Config => {
     problems.push(problem(error.path.replace(/^\//, ''), messageOf(error)))
   }
   problems.push(
-    ...tlsProblems(candidate),
+    ...tlsProblems(candidate, options.servesHttp ?? true),
     ...smsProblems(candidate),
     ...secretKeyProblems(candidate, options.needsSecretKey ?? true),
     ...databaseUrlProblems(candidate),
@@ -95,10 +100,10 @@ const messageOf = (error: ValueError): string => {
 }
 
 /**
- * The TLS pair comes together, and each file must be readable now: a typo in a path is reported
- * with every other problem, not after the database has been opened.
+ * The TLS pair comes together, and for a process that serves, each file must be readable now: a
+ * typo in a path is reported with every other problem, not after the database has been opened.
  */
-const tlsProblems = (candidate: Record<string, unknown>): string[] => {
+const tlsProblems = (candidate: Record<string, unknown>, servesHttp: boolean): string[] => {
   const problems: string[] = []
   const { tlsCert, tlsKey } = candidate
   if (tlsCert !== undefined && tlsKey === undefined) {
@@ -107,6 +112,7 @@ const tlsProblems = (candidate: Record<string, unknown>): string[] => {
   if (tlsKey !== undefined && tlsCert === undefined) {
     problems.push(problem('tlsCert', 'required when TOKENDESK_TLS_KEY is set'))
   }
+  if (!servesHttp) return problems
   for (const [key, path] of [
     ['tlsCert', tlsCert],
     ['tlsKey', tlsKey],
@@ -182,10 +188,10 @@ export const secretKeyBytes = (base64: string): Buffer => Buffer.from(base64.tri
 
 const databaseUrlProblems = (candidate: Record<string, unknown>): string[] => {
   const { databaseUrl } = candidate
-  if (!isPostgresUrl(databaseUrl) || !databaseUrl.includes('?')) return []
-  const schema = new URLSearchParams(databaseUrl.slice(databaseUrl.indexOf('?') + 1)).get('schema')
-  // The storage's own rule, checked here too so that it is reported with the other problems.
-  if (schema === null || isSchemaName(schema)) return []
+  if (!isPostgresUrl(databaseUrl)) return []
+  // The storage's own reading and rule, checked here too to be reported with the other problems.
+  const { schema } = splitSchema(databaseUrl)
+  if (schema === undefined || isSchemaName(schema)) return []
   return [
     problem(
       'databaseUrl',
