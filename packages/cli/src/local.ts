@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DomainError, type OperationContext } from '@tokendesk/core'
-import { type Config, createRuntime, loadConfig, type Runtime } from '@tokendesk/server'
+import {
+  type Config,
+  createRuntime,
+  loadConfig,
+  type Runtime,
+  sqlitePathOf,
+} from '@tokendesk/server'
 import { CliError } from './usage.js'
 
 export interface CliConfigOptions {
@@ -57,9 +63,8 @@ export const withRuntime = async <T>(
 
 /** A SQLite database URL names a file that must exist already (see {@link RuntimeUse}). */
 const requireDatabaseFile = (config: Config): void => {
-  if (!config.databaseUrl.startsWith('sqlite:')) return
-  const path = config.databaseUrl.slice('sqlite:'.length)
-  if (path === ':memory:' || path === '' || existsSync(path)) return
+  const path = sqlitePathOf(config.databaseUrl)
+  if (path === undefined || path === ':memory:' || path === '' || existsSync(path)) return
   throw new CliError(
     `no database at ${resolve(path)} (start the service or run "tokendesk migrate" first)`,
   )
@@ -73,9 +78,10 @@ const requireDatabaseFile = (config: Config): void => {
 export const explainStorageError = (config: Config, error: unknown): unknown => {
   if (!(error instanceof DomainError) || error.code !== 'STORAGE_UNAVAILABLE') return error
   const url = config.databaseUrl
-  if (url.startsWith('sqlite:')) {
+  const sqlitePath = sqlitePathOf(url)
+  if (sqlitePath !== undefined) {
     return new CliError(
-      `the database ${resolve(url.slice('sqlite:'.length))} is busy: another process held its ` +
+      `the database ${resolve(sqlitePath)} is busy: another process held its ` +
         'write lock too long (try again)',
     )
   }

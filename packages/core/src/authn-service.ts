@@ -35,8 +35,10 @@ import { type HardwareToken, seedAad } from './tokens.js'
 import { effectiveLocks } from './user-details.js'
 
 const MAX_SUBJECT_LENGTH = 320
-/** A `maxFailedAttempts` no count reaches: the failure is counted, and never sets the lock. */
+/** Thresholds of `countFailure` besides the company's: a count no failure reaches (counted, never
+ * locks), and one every failure reaches (locks now). */
 const COUNT_ONLY = 2 ** 31 - 1
+const LOCK_NOW = 1
 const MAX_ID_LENGTH = 256
 
 /** Priority order of the challenge sets (1 = first). */
@@ -268,15 +270,16 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
    * One failure counted against `method` and audited, in one transaction. The user's row is
    * locked first (PostgreSQL; SQLite serialises transactions anyway), so the failures of one user
    * take turns: one that finds the method locked by a parallel failure counts nothing and is
-   * audited METHOD_LOCKED (`'was-locked'`); otherwise `event` names the counted failure's audit
-   * event, told whether this very failure locked the method (`'locked'`, else `'counted'`).
+   * audited METHOD_LOCKED (`'was-locked'`); otherwise the count locks the method once it reaches
+   * `lockAt`, and `event` names the counted failure's audit event, told whether this very failure
+   * locked the method (`'locked'`, else `'counted'`).
    */
   const countFailure = (
     ctx: AgentContext,
     attempt: AuthnAttempt,
     method: AuthnMethod,
     methodId: string,
-    lockout: LockoutSettings,
+    lockAt: number,
     event: (locked: boolean) => { action: AuditAction; reason: string },
   ): Promise<'was-locked' | 'locked' | 'counted'> =>
     store.transaction(async (tx) => {
@@ -297,7 +300,7 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         attempt.userId,
         method,
         clock.now(),
-        lockout.maxFailedAttempts,
+        lockAt,
       )
       const locked = lock.lockedAt !== null
       const { action, reason } = event(locked)
@@ -321,10 +324,17 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
     methodId: string,
     lockout: LockoutSettings,
   ): Promise<Step> => {
-    const counted = await countFailure(ctx, attempt, method, methodId, lockout, () => ({
-      action: 'authn.failed',
-      reason: 'VERIFY_ERROR',
-    }))
+    const counted = await countFailure(
+      ctx,
+      attempt,
+      method,
+      methodId,
+      lockout.maxFailedAttempts,
+      () => ({
+        action: 'authn.failed',
+        reason: 'VERIFY_ERROR',
+      }),
+    )
     const reason = counted === 'was-locked' ? 'METHOD_LOCKED' : 'VERIFY_ERROR'
     return terminal('FAIL', reason, methodResult(methodId, 'FAIL', reason))
   }
@@ -471,17 +481,10 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
         (await store.read.locks.list(user.companyId, user.id)).find((l) => l.method === method)
           ?.failedCount ?? 0
       if (used >= lockout.maxFailedAttempts) {
-        await countFailure(
-          ctx,
-          attempt,
-          method,
-          method,
-          { ...lockout, maxFailedAttempts: 1 },
-          () => ({
-            action: 'authn.failed',
-            reason: 'METHOD_LOCKED',
-          }),
-        )
+        await countFailure(ctx, attempt, method, method, LOCK_NOW, () => ({
+          action: 'authn.failed',
+          reason: 'METHOD_LOCKED',
+        }))
         return terminal('FAIL', 'METHOD_LOCKED', methodResult(method, 'FAIL', 'METHOD_LOCKED'))
       }
       const code = generateCode(random, OOB_CODE_LENGTH, 'NUMERIC')
@@ -498,14 +501,10 @@ export const createAuthnService = (deps: AuthnServiceDeps) => {
       } catch {
         return failStep(ctx, user.id, attempt.id, method, 'DELIVERY_FAILED')
       }
-      const counted = await countFailure(
-        ctx,
-        attempt,
-        method,
-        method,
-        { ...lockout, maxFailedAttempts: COUNT_ONLY },
-        () => ({ action: 'authn.code_sent', reason: 'CODE_SENT' }),
-      )
+      const counted = await countFailure(ctx, attempt, method, method, COUNT_ONLY, () => ({
+        action: 'authn.code_sent',
+        reason: 'CODE_SENT',
+      }))
       // Locked meanwhile by a parallel wrong value: the code cannot be used.
       if (counted === 'was-locked') {
         return terminal('FAIL', 'METHOD_LOCKED', methodResult(method, 'FAIL', 'METHOD_LOCKED'))

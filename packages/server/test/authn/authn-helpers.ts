@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { decodeBase32, encodeBase32, hotp, totpStep } from '@tokendesk/core'
 import type { LightMyRequestResponse } from 'fastify'
 import { expect } from 'vitest'
 import type { TestApp } from '../helpers.js'
 
 export const MFA = '/mfa/v1_1'
+
+/** The SMS/voice messages the file delivery wrote (`outbox.ndjson`), one JSON line each. */
+export const outboxLines = (t: TestApp): string[] =>
+  readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
+
+/** The 6-digit code of the last SMS/voice message written to the outbox. */
+export const lastOutboxCode = (t: TestApp): string =>
+  /(\d{6})/.exec(JSON.parse(outboxLines(t).at(-1) as string).message)?.[1] ?? ''
 
 /** Creates an agent key through the admin API and returns its clear client-key. */
 export const agentKey = async (t: TestApp): Promise<string> => {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp, manualClock, type TestApp } from '../helpers.js'
 import {
@@ -7,6 +5,7 @@ import {
   agentKey,
   challengeIds,
   hardwareToken,
+  lastOutboxCode,
   registerTotp,
   tokencode,
   totpNow,
@@ -31,16 +30,6 @@ const unlock = async (t: TestApp, userId: string, methods: string[]) => {
   )
   expect(response.statusCode).toBe(200)
   return response.json()
-}
-
-const outbox = (t: TestApp): string[] =>
-  readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
-
-/** The last SMS/voice code written to the outbox. */
-const lastOutboxCode = (t: TestApp): string => {
-  const lines = outbox(t)
-  const message = JSON.parse(lines.at(-1) as string).message as string
-  return /(\d{6})/.exec(message)?.[1] ?? ''
 }
 
 interface Scenario {

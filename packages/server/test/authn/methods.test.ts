@@ -9,6 +9,8 @@ import {
   type ChallengeSet,
   challengeIds,
   firstMethod,
+  lastOutboxCode,
+  outboxLines,
   registerTotp,
   totpNow,
 } from './authn-helpers.js'
@@ -169,9 +171,7 @@ describe('SMS and VOICE', () => {
     const late = new Agent(t, key)
     await late.initialize('bob@example.com', { authnAttemptTimeout: 600 })
     await late.verify('SMS')
-    const smsCode = /(\d{6})/.exec(
-      JSON.parse(readFileSync(outbox, 'utf8').trim().split('\n').at(-1) as string).message,
-    )?.[1] as string
+    const smsCode = lastOutboxCode(t)
     clock.advance(300_001)
     expect(await late.verify('SMS', smsCode)).toMatchObject({
       attemptResponseCode: 'FAIL',
@@ -181,15 +181,15 @@ describe('SMS and VOICE', () => {
 
   it('each send counts toward the lockout, in one attempt or across attempts; a success resets it', async () => {
     const { t, key } = await setup({ smsNumber: '+15550100' })
-    const sends = () => readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
     const send = async (agent: Agent) => (await agent.verify('SMS')).attemptResponseCode
     // Two sends, then the right code: the count is reset.
     const first = new Agent(t, key)
     await first.initialize('bob@example.com')
     expect(await send(first)).toBe('CHALLENGE')
     expect(await send(first)).toBe('CHALLENGE')
-    const code = /(\d{6})/.exec(JSON.parse(sends().at(-1) as string).message)?.[1] as string
-    expect(await first.verify('SMS', code)).toMatchObject({ attemptResponseCode: 'SUCCESS' })
+    expect(await first.verify('SMS', lastOutboxCode(t))).toMatchObject({
+      attemptResponseCode: 'SUCCESS',
+    })
     // A fresh attempt per send (no free first send): three are sent, the fourth is refused and
     // locks the method, sending nothing.
     for (let i = 0; i < 3; i++) {
@@ -197,42 +197,38 @@ describe('SMS and VOICE', () => {
       await agent.initialize('bob@example.com')
       expect(await send(agent)).toBe('CHALLENGE')
     }
-    const sent = sends().length
+    const sent = outboxLines(t).length
     const last = new Agent(t, key)
     await last.initialize('bob@example.com')
     expect(await last.verify('SMS')).toMatchObject({
       attemptResponseCode: 'FAIL',
       attemptReasonCode: 'METHOD_LOCKED',
     })
-    expect(sends()).toHaveLength(sent)
+    expect(outboxLines(t)).toHaveLength(sent)
     expect((await lookup(t, 'bob@example.com')).isSmsLocked).toBe(true)
   })
-})
 
-describe('SMS and VOICE lockout edges', () => {
   it('with maxFailedAttempts 1 a code is still sent and verifies; a second send without success is refused', async () => {
     const { t, key } = await setup({ smsNumber: '+15550100' })
     const settings = await t.call('PUT', '/v1/company/settings', {
       lockout: { maxFailedAttempts: 1 },
     })
     expect(settings.statusCode).toBe(200)
-    const outbox = () => readFileSync(join(t.dir, 'outbox.ndjson'), 'utf8').trim().split('\n')
     const agent = new Agent(t, key)
     await agent.initialize('bob@example.com')
     expect((await agent.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
-    const code = /(\d{6})/.exec(JSON.parse(outbox().at(-1) as string).message)?.[1] as string
-    expect((await agent.verify('SMS', code)).attemptResponseCode).toBe('SUCCESS')
+    expect((await agent.verify('SMS', lastOutboxCode(t))).attemptResponseCode).toBe('SUCCESS')
     const again = new Agent(t, key)
     await again.initialize('bob@example.com')
     expect((await again.verify('SMS')).attemptResponseCode).toBe('CHALLENGE')
-    const sent = outbox().length
+    const sent = outboxLines(t).length
     const third = new Agent(t, key)
     await third.initialize('bob@example.com')
     expect(await third.verify('SMS')).toMatchObject({
       attemptResponseCode: 'FAIL',
       attemptReasonCode: 'METHOD_LOCKED',
     })
-    expect(outbox()).toHaveLength(sent)
+    expect(outboxLines(t)).toHaveLength(sent)
   })
 })
 
